@@ -43,4 +43,5 @@ pub use crate::{
         ResidentKey, UserEntity, UserVerification,
     },
     trust::{ChainTrust, InvalidAnchor, TrustAnchors},
+    x509::{describe as describe_certificate, CertificateInfo},
 };

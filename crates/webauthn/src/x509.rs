@@ -106,3 +106,27 @@ pub(crate) fn may_issue(cert: &X509Certificate<'_>) -> bool {
         Err(_) => false,
     }
 }
+
+/// What a person troubleshooting an attestation wants to see of one certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateInfo {
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Start of validity (RFC 2822-like text, UTC).
+    pub not_before: String,
+    /// End of validity.
+    pub not_after: String,
+}
+
+/// Describes a DER certificate; `None` if it does not parse.
+pub fn describe(der: &[u8]) -> Option<CertificateInfo> {
+    let cert = parse(der).ok()?;
+    Some(CertificateInfo {
+        subject: subject(&cert),
+        issuer: cert.issuer().to_string(),
+        not_before: cert.validity().not_before.to_string(),
+        not_after: cert.validity().not_after.to_string(),
+    })
+}
