@@ -37,13 +37,17 @@ pub(crate) fn check_client_data(
                 .join(", "),
         });
     }
-    if client_data.cross_origin {
+    // A frame's ceremony needs a relying party that expects to be framed, and by that top origin when
+    // the client names it (Level 3 clients do; Level 2 clients send only crossOrigin).
+    if client_data.cross_origin || client_data.top_origin.is_some() {
         let top = client_data.top_origin.as_deref();
-        let allowed =
-            top.is_some_and(|top| rp.top_origins.iter().any(|o| same_origin(o.as_str(), top)));
+        let allowed = match top {
+            Some(top) => rp.top_origins.iter().any(|o| same_origin(o.as_str(), top)),
+            None => !rp.top_origins.is_empty(),
+        };
         if !allowed {
             return Err(Error::TopOriginNotAllowed {
-                top_origin: top.unwrap_or("unknown").to_owned(),
+                top_origin: top.unwrap_or("not reported").to_owned(),
             });
         }
     }

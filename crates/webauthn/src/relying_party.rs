@@ -327,29 +327,15 @@ pub struct RelyingParty {
 }
 
 impl RelyingParty {
-    /// A relying party served from `origins`; each web origin's host must be the RP ID or a subdomain.
+    /// A relying party served from `origins` (at least one).
+    ///
+    /// Origins on other domains than the RP ID are allowed, as Level 3's related
+    /// origins are; the client enforces which origins may use the RP ID.
     pub fn new(id: RpId, name: impl Into<String>, origins: Vec<Origin>) -> Result<Self, Error> {
         if origins.is_empty() {
-            return Err(Error::InvalidOrigin {
-                origin: String::new(),
-            });
+            return Err(Error::InvalidOrigin { origin: String::new() });
         }
-        if let Some(bad) = origins.iter().find(|o| {
-            o.host()
-                .is_some_and(|host| !id.is_registrable_suffix_of(host))
-        }) {
-            return Err(Error::OriginNotAllowed {
-                origin: bad.to_string(),
-                allowed: format!("origins on {id} or its subdomains"),
-            });
-        }
-        Ok(RelyingParty {
-            id_hash: id.hash(),
-            id,
-            name: name.into(),
-            origins,
-            top_origins: Vec::new(),
-        })
+        Ok(RelyingParty { id_hash: id.hash(), id, name: name.into(), origins, top_origins: Vec::new() })
     }
 
     /// Also accepts ceremonies run in a frame embedded by `top_origin` (`crossOrigin: true`).
