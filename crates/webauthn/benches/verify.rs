@@ -19,8 +19,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, ParsedPublicKey};
 use keybound_webauthn::encoding::encode;
 use keybound_webauthn::{
-    AuthenticationResponse, AuthenticationState, Challenge, CoseKey, CredentialId, CredentialPublicKey, Origin,
-    RelyingParty, RpId, StoredCredential,
+    AuthenticationResponse, AuthenticationState, Challenge, CoseKey, CredentialId,
+    CredentialPublicKey, Origin, RelyingParty, RpId, StoredCredential,
 };
 
 const ROUNDS: usize = 15;
@@ -46,8 +46,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
-    let key = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref()).unwrap();
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
+        .unwrap();
     let point = key.public_key().as_ref().to_vec();
 
     // A COSE key for the same public key.
@@ -58,8 +60,12 @@ fn main() {
     let public_key = CredentialPublicKey::new(CoseKey::from_cbor(&cose).unwrap()).unwrap();
 
     let rp_id = RpId::parse("login.example.org").unwrap();
-    let rp = RelyingParty::new(rp_id.clone(), "Bench", vec![Origin::parse("https://login.example.org").unwrap()])
-        .unwrap();
+    let rp = RelyingParty::new(
+        rp_id.clone(),
+        "Bench",
+        vec![Origin::parse("https://login.example.org").unwrap()],
+    )
+    .unwrap();
     let challenge = Challenge::random().unwrap();
     let credential_id = CredentialId::from_bytes(vec![7; 32]).unwrap();
 
@@ -71,7 +77,9 @@ fn main() {
         challenge.to_base64url()
     );
     let mut signed = auth_data.clone();
-    signed.extend(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, client_data.as_bytes()).as_ref());
+    signed.extend(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, client_data.as_bytes()).as_ref(),
+    );
     let sig = key.sign(&rng, &signed).unwrap().as_ref().to_vec();
     let json = serde_json::json!({
         "id": credential_id.to_base64url(), "rawId": credential_id.to_base64url(), "type": "public-key",
@@ -92,14 +100,18 @@ fn main() {
         backup_eligible: false,
     };
     // Sanity: the engine accepts what it is timed on.
-    response.verify(&rp, AuthenticationState::new(challenge.clone()), &stored).unwrap();
+    response
+        .verify(&rp, AuthenticationState::new(challenge.clone()), &stored)
+        .unwrap();
 
     let raw_key = ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, &point).unwrap();
     let (mut raw, mut verify, mut full) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         eprint!("\rround {}/{ROUNDS}", round + 1);
         raw.push(rate(|| {
-            raw_key.verify_sig(black_box(&signed), black_box(&sig)).unwrap();
+            raw_key
+                .verify_sig(black_box(&signed), black_box(&sig))
+                .unwrap();
         }));
         verify.push(rate(|| {
             let state = AuthenticationState::new(challenge.clone());
@@ -114,8 +126,14 @@ fn main() {
     eprintln!();
     let (raw, verify, full) = (median(raw), median(verify), median(full));
     println!("raw aws-lc-rs P-256 verify (ceiling): {raw:>10.0} /s on one core");
-    println!("assertion verify:                     {verify:>10.0} /s  ratio {:.3}", verify / raw);
-    println!("assertion parse JSON + verify:        {full:>10.0} /s  ratio {:.3}", full / raw);
+    println!(
+        "assertion verify:                     {verify:>10.0} /s  ratio {:.3}",
+        verify / raw
+    );
+    println!(
+        "assertion parse JSON + verify:        {full:>10.0} /s  ratio {:.3}",
+        full / raw
+    );
     println!(
         "{}",
         serde_json::json!({

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keybound_webauthn::{
-    AuthenticationResponse, AuthenticationState, ChainTrust, Challenge, CoseAlgorithm, CredentialId,
-    CredentialPublicKey, Origin, RegistrationResponse, RegistrationState, RelyingParty, RpId, SignCount,
-    StoredCredential, TrustAnchors, UserVerification,
+    AuthenticationResponse, AuthenticationState, ChainTrust, Challenge, CoseAlgorithm,
+    CredentialId, CredentialPublicKey, Origin, RegistrationResponse, RegistrationState,
+    RelyingParty, RpId, SignCount, StoredCredential, TrustAnchors, UserVerification,
 };
 use serde_json::{json, Value};
 
@@ -30,7 +30,8 @@ fn data_dir() -> PathBuf {
 }
 
 fn read(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -49,14 +50,21 @@ fn rfc3339(text: &str) -> SystemTime {
     let millis = text
         .get(19..)
         .and_then(|rest| rest.strip_prefix('.'))
-        .map(|frac| frac.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .map(|frac| {
+            frac.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .map(|digits| format!("{digits:0<3}")[..3].parse::<u64>().unwrap())
         .unwrap_or(0);
     UNIX_EPOCH + Duration::from_secs(secs as u64) + Duration::from_millis(millis)
 }
 
 fn hex(text: &str) -> Vec<u8> {
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// What a case should come to.
@@ -85,26 +93,46 @@ struct Case {
 }
 
 enum Ceremony {
-    Registration { response: String },
-    Authentication { response: String, public_key: Vec<u8>, credential_id: String, sign_count: u32 },
+    Registration {
+        response: String,
+    },
+    Authentication {
+        response: String,
+        public_key: Vec<u8>,
+        credential_id: String,
+        sign_count: u32,
+    },
 }
 
 /// The one function every case goes through; a mismatch is recorded so one run reports them all.
 fn check(case: &Case, expected: &Outcome, mismatches: &mut Vec<String>) {
     let actual = run(case);
     if &actual != expected {
-        mismatches.push(format!("{}: expected {expected:?}, got {actual:?}", case.name));
+        mismatches.push(format!(
+            "{}: expected {expected:?}, got {actual:?}",
+            case.name
+        ));
     }
 }
 
 #[track_caller]
 fn assert_no_mismatches(mismatches: &[String]) {
-    assert!(mismatches.is_empty(), "{} cases disagree:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} cases disagree:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 fn run(case: &Case) -> Outcome {
-    let origins = case.origins.iter().map(|o| Origin::parse(o).unwrap()).collect();
-    let mut rp = RelyingParty::new(RpId::parse(&case.rp_id).unwrap(), "Conformance", origins).unwrap();
+    let origins = case
+        .origins
+        .iter()
+        .map(|o| Origin::parse(o).unwrap())
+        .collect();
+    let mut rp =
+        RelyingParty::new(RpId::parse(&case.rp_id).unwrap(), "Conformance", origins).unwrap();
     if let Some(top) = &case.top_origin {
         rp = rp.allow_cross_origin_from(Origin::parse(top).unwrap());
     }
@@ -122,20 +150,34 @@ fn run(case: &Case) -> Outcome {
             match response.verify(&rp, state, &case.anchors, case.time) {
                 Ok(verified) => {
                     if let Some(fmt) = &case.expected_format {
-                        assert_eq!(verified.format().identifier(), fmt, "case {}: format", case.name);
+                        assert_eq!(
+                            verified.format().identifier(),
+                            fmt,
+                            "case {}: format",
+                            case.name
+                        );
                     }
                     if case.require_trust && !verified.trust().is_trusted() {
                         return Outcome::Error("untrusted_attestation");
                     }
                     if !case.anchors.is_empty() && case.require_trust {
-                        assert!(matches!(verified.trust(), ChainTrust::Trusted { .. }), "case {}", case.name);
+                        assert!(
+                            matches!(verified.trust(), ChainTrust::Trusted { .. }),
+                            "case {}",
+                            case.name
+                        );
                     }
                     Outcome::Success
                 }
                 Err(e) => error(e),
             }
         }
-        Ceremony::Authentication { response, public_key, credential_id, sign_count } => {
+        Ceremony::Authentication {
+            response,
+            public_key,
+            credential_id,
+            sign_count,
+        } => {
             let response = match AuthenticationResponse::from_json(response) {
                 Ok(r) => r,
                 Err(e) => return error(e),
@@ -152,10 +194,13 @@ fn run(case: &Case) -> Outcome {
                 user_handle: None,
                 backup_eligible: response.authenticator_data().flags.backup_eligible(),
             };
-            let state = AuthenticationState::new(challenge).with_user_verification(case.user_verification);
+            let state =
+                AuthenticationState::new(challenge).with_user_verification(case.user_verification);
             match response.verify(&rp, state, &stored) {
                 // The suites' counter policy: a counter that does not advance fails.
-                Ok(v) if matches!(v.sign_count(), SignCount::Regressed { .. }) => Outcome::Error("sign_count_regressed"),
+                Ok(v) if matches!(v.sign_count(), SignCount::Regressed { .. }) => {
+                    Outcome::Error("sign_count_regressed")
+                }
                 Ok(_) => Outcome::Success,
                 Err(e) => error(e),
             }
@@ -179,7 +224,9 @@ fn w3c_level3_test_vectors() {
     let dir = data_dir().join("spec");
     let root = read(&dir.join("attestation-root-cert.json"));
     let mut anchors = TrustAnchors::new();
-    anchors.add_der(hex(root["attestation_ca_cert_der_hex"].as_str().unwrap())).unwrap();
+    anchors
+        .add_der(hex(root["attestation_ca_cert_der_hex"].as_str().unwrap()))
+        .unwrap();
     let mut cases = 0;
     let mut mismatches = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -207,7 +254,9 @@ fn w3c_level3_test_vectors() {
         let fmt = v["expected_fmt"].as_str().unwrap().to_owned();
         let case = Case {
             name: format!("spec/{stem} registration"),
-            ceremony: Ceremony::Registration { response: registration.to_string() },
+            ceremony: Ceremony::Registration {
+                response: registration.to_string(),
+            },
             rp_id: v["rp_id"].as_str().unwrap().into(),
             origins: vec![v["origin"].as_str().unwrap().into()],
             // The crossOrigin case names no top origin (a Level 2 client); its RP expects to be framed.
@@ -243,7 +292,9 @@ fn w3c_level3_test_vectors() {
             name: format!("spec/{stem} authentication"),
             ceremony: Ceremony::Authentication {
                 response: assertion.to_string(),
-                public_key: hex(v["derived"]["credential_public_key_cose_hex"].as_str().unwrap()),
+                public_key: hex(v["derived"]["credential_public_key_cose_hex"]
+                    .as_str()
+                    .unwrap()),
                 credential_id: credential_id.into(),
                 sign_count: 0,
             },
@@ -256,7 +307,10 @@ fn w3c_level3_test_vectors() {
         cases += 1;
     }
     assert_no_mismatches(&mismatches);
-    assert_eq!(cases, 29, "expected 15 registrations and 14 authentications from the spec vectors");
+    assert_eq!(
+        cases, 29,
+        "expected 15 registrations and 14 authentications from the spec vectors"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -305,39 +359,116 @@ const DISAGREEMENTS: &[(&str, &str, &str)] = &[
 
 /// The error code each real error case must end in (suite outcome or variant).
 const ERROR_CODES: &[(&str, &str)] = &[
-    ("SimpleWebAuthn/android-safetynet-cts-false", "attestation_policy_failed"),
+    (
+        "SimpleWebAuthn/android-safetynet-cts-false",
+        "attestation_policy_failed",
+    ),
     // The suite pairs this assertion with another credential's key; Keybound notices the credential id first.
-    ("SimpleWebAuthn/auth-android-devicepubkey", "credential_not_allowed"),
-    ("SimpleWebAuthn/packed-x5c-aaguid-ext-mismatch", "attestation_aaguid_mismatch"),
-    ("SimpleWebAuthn/tpm-aaguid-ext-mismatch", "attestation_aaguid_mismatch"),
-    ("py_webauthn/auth-es256-uv-required-not-verified", "user_not_verified"),
-    ("py_webauthn/auth-rs256-wrong-public-key", "signature_invalid"),
-    ("py_webauthn/fido-u2f-token-binding-not-supported", "invalid_token_binding"),
-    ("webauthn-rs/none-firefox-98-windows-hello-truncated-aaguid", "malformed_authenticator_data"),
-    ("webauthn-rs/none-solokey-v2-ed25519-invalid-cose-key", "invalid_cose_key"),
+    (
+        "SimpleWebAuthn/auth-android-devicepubkey",
+        "credential_not_allowed",
+    ),
+    (
+        "SimpleWebAuthn/packed-x5c-aaguid-ext-mismatch",
+        "attestation_aaguid_mismatch",
+    ),
+    (
+        "SimpleWebAuthn/tpm-aaguid-ext-mismatch",
+        "attestation_aaguid_mismatch",
+    ),
+    (
+        "py_webauthn/auth-es256-uv-required-not-verified",
+        "user_not_verified",
+    ),
+    (
+        "py_webauthn/auth-rs256-wrong-public-key",
+        "signature_invalid",
+    ),
+    (
+        "py_webauthn/fido-u2f-token-binding-not-supported",
+        "invalid_token_binding",
+    ),
+    (
+        "webauthn-rs/none-firefox-98-windows-hello-truncated-aaguid",
+        "malformed_authenticator_data",
+    ),
+    (
+        "webauthn-rs/none-solokey-v2-ed25519-invalid-cose-key",
+        "invalid_cose_key",
+    ),
     // The same SoloKey's COSE key has text values and no x coordinate; it is refused before the signature.
-    ("webauthn-rs/packed-solokey-v2-ed25519-bad-attestation-sig", "invalid_cose_key"),
-    ("webauthn-rs/tpm-ecc-aseigler-rejected", "algorithm_not_allowed"),
-    ("webauthn-rs/tpm-windows-hello-rs1-rejected", "algorithm_not_allowed"),
+    (
+        "webauthn-rs/packed-solokey-v2-ed25519-bad-attestation-sig",
+        "invalid_cose_key",
+    ),
+    (
+        "webauthn-rs/tpm-ecc-aseigler-rejected",
+        "algorithm_not_allowed",
+    ),
+    (
+        "webauthn-rs/tpm-windows-hello-rs1-rejected",
+        "algorithm_not_allowed",
+    ),
     // Variants.
-    ("SimpleWebAuthn/android-safetynet-2019 variant 0", "attestation_not_bound"),
-    ("SimpleWebAuthn/auth-es256-counter-143 variant 0", "challenge_mismatch"),
-    ("SimpleWebAuthn/auth-es256-counter-143 variant 1", "origin_not_allowed"),
-    ("SimpleWebAuthn/auth-es256-counter-143 variant 2", "sign_count_regressed"),
-    ("SimpleWebAuthn/auth-es256-counter-143 variant 3", "user_not_verified"),
-    ("SimpleWebAuthn/auth-es256-counter-143 variant 5", "origin_not_allowed"),
-    ("SimpleWebAuthn/auth-es256-counter-143 variant 6", "rp_id_mismatch"),
-    ("SimpleWebAuthn/fido-u2f-yubikey variant 0", "user_not_verified"),
-    ("SimpleWebAuthn/none-es256-firefox-android variant 0", "challenge_mismatch"),
-    ("SimpleWebAuthn/none-es256-firefox-android variant 1", "origin_not_allowed"),
-    ("SimpleWebAuthn/none-es256-firefox-android variant 4", "origin_not_allowed"),
-    ("SimpleWebAuthn/none-es256-firefox-android variant 6", "rp_id_mismatch"),
-    ("py_webauthn/packed-x5c-yubikey-firefox variant 0", "untrusted_attestation"),
+    (
+        "SimpleWebAuthn/android-safetynet-2019 variant 0",
+        "attestation_not_bound",
+    ),
+    (
+        "SimpleWebAuthn/auth-es256-counter-143 variant 0",
+        "challenge_mismatch",
+    ),
+    (
+        "SimpleWebAuthn/auth-es256-counter-143 variant 1",
+        "origin_not_allowed",
+    ),
+    (
+        "SimpleWebAuthn/auth-es256-counter-143 variant 2",
+        "sign_count_regressed",
+    ),
+    (
+        "SimpleWebAuthn/auth-es256-counter-143 variant 3",
+        "user_not_verified",
+    ),
+    (
+        "SimpleWebAuthn/auth-es256-counter-143 variant 5",
+        "origin_not_allowed",
+    ),
+    (
+        "SimpleWebAuthn/auth-es256-counter-143 variant 6",
+        "rp_id_mismatch",
+    ),
+    (
+        "SimpleWebAuthn/fido-u2f-yubikey variant 0",
+        "user_not_verified",
+    ),
+    (
+        "SimpleWebAuthn/none-es256-firefox-android variant 0",
+        "challenge_mismatch",
+    ),
+    (
+        "SimpleWebAuthn/none-es256-firefox-android variant 1",
+        "origin_not_allowed",
+    ),
+    (
+        "SimpleWebAuthn/none-es256-firefox-android variant 4",
+        "origin_not_allowed",
+    ),
+    (
+        "SimpleWebAuthn/none-es256-firefox-android variant 6",
+        "rp_id_mismatch",
+    ),
+    (
+        "py_webauthn/packed-x5c-yubikey-firefox variant 0",
+        "untrusted_attestation",
+    ),
 ];
 
 /// Variants the data set marks as needing the suite's mocks: nothing in the payload reproduces them.
 fn reproducible(variant: &Value) -> bool {
-    variant.get("not_reproducible_with_py_webauthn").is_none_or(Value::is_null)
+    variant
+        .get("not_reproducible_with_py_webauthn")
+        .is_none_or(Value::is_null)
 }
 
 fn algorithms_named(names: &Value) -> Vec<CoseAlgorithm> {
@@ -358,7 +489,10 @@ fn algorithms_named(names: &Value) -> Vec<CoseAlgorithm> {
 fn origins_of(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items.iter().map(|i| i.as_str().unwrap().to_owned()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().unwrap().to_owned())
+            .collect(),
         other => panic!("origin is {other}"),
     }
 }
@@ -370,17 +504,27 @@ fn real_case(name: &str, file: &Value, overrides: &Value) -> Case {
         expected[key] = value.clone();
     }
     let mut response = file["response"].clone();
-    if overrides.get("response_id_from_auth_data").and_then(Value::as_bool) == Some(true) {
+    if overrides
+        .get("response_id_from_auth_data")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         let id = file["derived"]["credential_id_b64url"].clone();
         response["id"] = id.clone();
         response["rawId"] = id;
     }
     let mut anchors = TrustAnchors::new();
-    let roots = expected.get("trusted_root_certs_pem").and_then(Value::as_array).cloned().unwrap_or_default();
+    let roots = expected
+        .get("trusted_root_certs_pem")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for pem in &roots {
         anchors.add_pem(pem.as_str().unwrap()).unwrap();
     }
-    let require_uv = expected["require_user_verification"].as_bool().unwrap_or(false);
+    let require_uv = expected["require_user_verification"]
+        .as_bool()
+        .unwrap_or(false);
     let algorithms = expected
         .get("credential_algorithms")
         .filter(|v| !v.is_null())
@@ -394,13 +538,17 @@ fn real_case(name: &str, file: &Value, overrides: &Value) -> Case {
             .unwrap_or(0);
         Ceremony::Authentication {
             response: response.to_string(),
-            public_key: keybound_webauthn::encoding::decode(credential["public_key_cose_b64url"].as_str().unwrap())
-                .unwrap(),
+            public_key: keybound_webauthn::encoding::decode(
+                credential["public_key_cose_b64url"].as_str().unwrap(),
+            )
+            .unwrap(),
             credential_id: credential["id"].as_str().unwrap().into(),
             sign_count: u32::try_from(sign_count).unwrap(),
         }
     } else {
-        Ceremony::Registration { response: response.to_string() }
+        Ceremony::Registration {
+            response: response.to_string(),
+        }
     };
     Case {
         name: name.to_owned(),
@@ -408,19 +556,32 @@ fn real_case(name: &str, file: &Value, overrides: &Value) -> Case {
         rp_id: expected["rp_id"].as_str().unwrap().into(),
         origins: origins_of(&expected["origin"]),
         top_origin: None,
-        challenge: keybound_webauthn::encoding::decode(expected["challenge_b64url"].as_str().unwrap()).unwrap(),
-        user_verification: if require_uv { UserVerification::Required } else { UserVerification::Discouraged },
+        challenge: keybound_webauthn::encoding::decode(
+            expected["challenge_b64url"].as_str().unwrap(),
+        )
+        .unwrap(),
+        user_verification: if require_uv {
+            UserVerification::Required
+        } else {
+            UserVerification::Discouraged
+        },
         algorithms,
         require_trust: !roots.is_empty(),
         anchors,
-        time: expected["verification_time"].as_str().map_or_else(SystemTime::now, rfc3339),
+        time: expected["verification_time"]
+            .as_str()
+            .map_or_else(SystemTime::now, rfc3339),
         expected_format: file["derived"]["fmt"].as_str().map(Into::into),
     }
 }
 
 fn suite_outcome(name: &str, outcome: &str) -> Outcome {
     if let Some((_, ours, _)) = DISAGREEMENTS.iter().find(|(n, _, _)| *n == name) {
-        return if *ours == "success" { Outcome::Success } else { Outcome::Error(ours) };
+        return if *ours == "success" {
+            Outcome::Success
+        } else {
+            Outcome::Error(ours)
+        };
     }
     if outcome.starts_with("success") {
         return Outcome::Success;
@@ -438,10 +599,16 @@ fn real_device_payloads() {
     let dir = data_dir().join("real");
     let (mut cases, mut variants, mut mocked) = (0, 0, 0);
     let mut mismatches = Vec::new();
-    let mut suites: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut suites: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     suites.sort();
     for suite in suites {
-        let mut files: Vec<_> = std::fs::read_dir(&suite).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&suite)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         for path in files {
             let file = read(&path);
@@ -456,17 +623,27 @@ fn real_device_payloads() {
             cases += 1;
             // Where Keybound refuses a misreported id, the payload with its true id reaches the suite's result.
             if suite_outcome(&name, suite_says) == Outcome::Error("credential_id_mismatch") {
-                let corrected = real_case(&name, &file, &json!({"response_id_from_auth_data": true}));
+                let corrected =
+                    real_case(&name, &file, &json!({"response_id_from_auth_data": true}));
                 check(&corrected, &Outcome::Success, &mut mismatches);
             }
-            for (i, variant) in file["variants"].as_array().into_iter().flatten().enumerate() {
+            for (i, variant) in file["variants"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if !reproducible(variant) {
                     mocked += 1;
                     continue;
                 }
                 let variant_name = format!("{name} variant {i}");
                 let case = real_case(&variant_name, &file, &variant["overrides"]);
-                check(&case, &suite_outcome(&variant_name, variant["outcome"].as_str().unwrap()), &mut mismatches);
+                check(
+                    &case,
+                    &suite_outcome(&variant_name, variant["outcome"].as_str().unwrap()),
+                    &mut mismatches,
+                );
                 variants += 1;
             }
         }
