@@ -69,7 +69,8 @@ impl RegistrationResponse {
             encoding::decode(&json.response.attestation_object).ok_or(Error::Base64 {
                 field: "response.attestationObject",
             })?;
-        let (format, att_stmt, auth_data_bytes) = parse_attestation_object(&attestation_object)?;
+        let AttestationObject { fmt: format, att_stmt, auth_data: auth_data_bytes } =
+            parse_attestation_object(&attestation_object)?;
         let auth_data = AuthenticatorData::parse(&auth_data_bytes)?;
         let credential =
             auth_data
@@ -204,8 +205,15 @@ impl RegistrationResponse {
     }
 }
 
-/// Splits the attestation object `{fmt, attStmt, authData}` (§6.5).
-fn parse_attestation_object(bytes: &[u8]) -> Result<(String, Vec<(Value, Value)>, Vec<u8>), Error> {
+/// The attestation object's three members (§6.5).
+struct AttestationObject {
+    fmt: String,
+    att_stmt: Vec<(Value, Value)>,
+    auth_data: Vec<u8>,
+}
+
+/// Splits the attestation object `{fmt, attStmt, authData}`; other members are ignored.
+fn parse_attestation_object(bytes: &[u8]) -> Result<AttestationObject, Error> {
     let bad = |detail: String| Error::AttestationObject { detail };
     let mut reader = bytes;
     let value: Value =
@@ -230,12 +238,13 @@ fn parse_attestation_object(bytes: &[u8]) -> Result<(String, Vec<(Value, Value)>
             _ => {}
         }
     }
-    Ok((
-        fmt.ok_or_else(|| bad("`fmt` is missing".into()))?,
-        att_stmt.ok_or_else(|| bad("`attStmt` is missing".into()))?,
-        auth_data.ok_or_else(|| bad("`authData` is missing".into()))?,
-    ))
+    Ok(AttestationObject {
+        fmt: fmt.ok_or_else(|| bad("`fmt` is missing".into()))?,
+        att_stmt: att_stmt.ok_or_else(|| bad("`attStmt` is missing".into()))?,
+        auth_data: auth_data.ok_or_else(|| bad("`authData` is missing".into()))?,
+    })
 }
+
 
 /// A registration that passed every check; only [`RegistrationResponse::verify`] makes one.
 #[derive(Clone, Debug)]

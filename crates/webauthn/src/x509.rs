@@ -17,7 +17,7 @@ pub(crate) const ID_FIDO_GEN_CE_AAGUID: &str = "1.3.6.1.4.1.45724.1.1.4";
 /// Parses one DER certificate; trailing bytes are refused.
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok((rest, _)) => Err(format!("{} bytes follow the certificate", rest.len())),
         Err(e) => Err(format!("not a DER X.509 certificate: {e}")),
     }

@@ -350,6 +350,19 @@ const DISAGREEMENTS: &[(&str, &str, &str)] = &[
          itself is valid and no anchor was given, so the chain is reported untrusted.",
     ),
     (
+        "webauthn-rs/tpm-ecc-aseigler-rejected",
+        "success",
+        "The TPM signed its quote with RS1 (RSA PKCS#1 v1.5 over SHA-1, alg -65535), which webauthn-rs \
+         refuses outright. Windows Hello TPMs in service still sign this way, so Keybound verifies RS1 \
+         attestation statements; the credential itself is ES256, inside the suite's allowed list.",
+    ),
+    (
+        "webauthn-rs/tpm-windows-hello-rs1-rejected",
+        "success",
+        "As above: an RS1-signed TPM quote for an RS256 credential, valid at the recorded time and \
+         chaining to the Microsoft TPM root the suite gives.",
+    ),
+    (
         "SimpleWebAuthn/android-safetynet-cts-false variant 0",
         "attestation_policy_failed",
         "The suite turns its ctsProfileMatch check off for this variant. Keybound always requires \
