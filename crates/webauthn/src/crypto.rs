@@ -6,7 +6,7 @@
 
 use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
-use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo};
+use x509_parser::prelude::SubjectPublicKeyInfo;
 use x509_parser::public_key::PublicKey as X509PublicKey;
 
 /// SHA-256 of `data`.
@@ -158,13 +158,6 @@ impl PublicKey {
                 "public key algorithm {other}"
             ))),
         }
-    }
-
-    /// Reads a DER SubjectPublicKeyInfo.
-    pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self, KeyProblem> {
-        let (_, spki) = SubjectPublicKeyInfo::from_der(der)
-            .map_err(|_| KeyProblem::Malformed("not a DER SubjectPublicKeyInfo".into()))?;
-        Self::from_spki(&spki)
     }
 
     /// Picks the aws-lc-rs algorithm that checks `scheme` with this key, if they fit together.
