@@ -144,11 +144,7 @@ impl AuthenticationResponse {
         }
         // Step 22: the counter is reported; the caller's policy decides about a regression.
         let received = self.auth_data.sign_count;
-        let sign_count = match (credential.sign_count, received) {
-            (0, 0) => SignCount::NotSupported,
-            (stored, received) if received > stored => SignCount::Advanced { stored, received },
-            (stored, received) => SignCount::Regressed { stored, received },
-        };
+        let sign_count = SignCount::compare(credential.sign_count, received);
         let flags = self.auth_data.flags;
         Ok(VerifiedAuthentication {
             credential_id: self.credential_id.clone(),
@@ -194,6 +190,17 @@ pub enum SignCount {
         /// The counter received.
         received: u32,
     },
+}
+
+impl SignCount {
+    /// Compares the stored counter with the one an assertion carries (§6.1.1).
+    pub fn compare(stored: u32, received: u32) -> Self {
+        match (stored, received) {
+            (0, 0) => SignCount::NotSupported,
+            (stored, received) if received > stored => SignCount::Advanced { stored, received },
+            (stored, received) => SignCount::Regressed { stored, received },
+        }
+    }
 }
 
 /// An assertion that passed every check; only [`AuthenticationResponse::verify`] makes one.

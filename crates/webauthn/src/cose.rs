@@ -232,7 +232,11 @@ impl CoseKey {
         };
         let kty = match &cose.kty {
             KeyType::Assigned(kty) => *kty,
-            _ => return Err(bad("the key type (1) is not a registered COSE key type")),
+            KeyType::Text(text) => {
+                return Err(bad(&format!(
+                    "the key type (1) is the text {text:?}; COSE requires its registered integer (OKP = 1, EC2 = 2, RSA = 3, AKP = 7)"
+                )))
+            }
         };
         let key = match kty {
             iana::KeyType::EC2 => {

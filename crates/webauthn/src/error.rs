@@ -330,6 +330,9 @@ pub enum Error {
         /// The text given.
         origin: String,
     },
+    /// A relying party configured without origins.
+    #[error("a relying party needs at least one origin its pages are served from, such as https://login.example.org")]
+    NoOrigins,
     /// The operating system's random source failed.
     #[error("the operating system's random number generator is unavailable")]
     RandomUnavailable,
@@ -372,6 +375,7 @@ impl Error {
             Error::SignatureInvalid => "signature_invalid",
             Error::InvalidRpId { .. } => "invalid_rp_id",
             Error::InvalidOrigin { .. } => "invalid_origin",
+            Error::NoOrigins => "no_origins",
             Error::RandomUnavailable => "random_unavailable",
         }
     }
@@ -390,6 +394,7 @@ impl Error {
             | Error::UnsupportedAlgorithm { .. }
             | Error::InvalidRpId { .. }
             | Error::InvalidOrigin { .. }
+            | Error::NoOrigins
             | Error::RandomUnavailable => Check::Parse,
             Error::CredentialIdMismatch { .. } => Check::CredentialId,
             Error::CeremonyType { .. } => Check::CeremonyType,

@@ -333,9 +333,15 @@ impl RelyingParty {
     /// origins are; the client enforces which origins may use the RP ID.
     pub fn new(id: RpId, name: impl Into<String>, origins: Vec<Origin>) -> Result<Self, Error> {
         if origins.is_empty() {
-            return Err(Error::InvalidOrigin { origin: String::new() });
+            return Err(Error::NoOrigins);
         }
-        Ok(RelyingParty { id_hash: id.hash(), id, name: name.into(), origins, top_origins: Vec::new() })
+        Ok(RelyingParty {
+            id_hash: id.hash(),
+            id,
+            name: name.into(),
+            origins,
+            top_origins: Vec::new(),
+        })
     }
 
     /// Also accepts ceremonies run in a frame embedded by `top_origin` (`crossOrigin: true`).

@@ -62,6 +62,14 @@ impl TrustAnchors {
     pub fn is_empty(&self) -> bool {
         self.roots.is_empty()
     }
+
+    /// Whether `chain` (DER, leaf first) leads to one of these anchors, every link valid at `time`.
+    ///
+    /// [`crate::RegistrationResponse::verify`] reports this for a verified
+    /// statement; calling it directly is for reports on unverified ones.
+    pub fn evaluate(&self, chain: &[Vec<u8>], time: SystemTime) -> ChainTrust {
+        evaluate(chain, self, time)
+    }
 }
 
 /// What the engine concluded about an attestation's certificate chain.
