@@ -1,0 +1,178 @@
+//! The command line as given: clap's raw arguments, before any validation.
+//!
+//! [`crate::inspect`] turns these into checked values (challenge, origins,
+//! RP ID, time, files read) before it verifies anything.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const INSPECT_ABOUT: &str = "\
+Verify a captured WebAuthn response the way Keybound's server would, and explain every check.
+
+Give the response JSON (what the browser's toJSON() produces) and the challenge and origin the \
+server issued it for. The report shows the authenticator model (AAGUID) and provider, the \
+UP/UV/BE/BS flags, the key, the attestation, and each check with ✓ or ✗ and the reason.";
+
+const REGISTRATION_EXAMPLES: &str = "\
+Examples:
+  Check a registration saved from the browser:
+    keybound inspect registration response.json \\
+      --challenge 1L_qrRoR5OaxUbbBEJwBQxKI-aYXkwJVgusq4xOA9nM --origin https://login.example.org
+
+  Read standard input, name providers from the community AAGUID list, print JSON:
+    keybound inspect registration --challenge Y2hhbGxlbmdl --origin https://example.com \\
+      --catalog aaguid.json --json < response.json
+
+  Make a trusted attestation chain one of the checks (certificates checked at a fixed time):
+    keybound inspect registration response.json --challenge Y2hhbGxlbmdl \\
+      --origin https://example.com --trust-anchor yubico-root.pem --time 2024-05-01T12:00:00Z
+
+Exit status: 0 when every check passes, 1 when a check fails, 2 when an option or the input is unusable.";
+
+const AUTHENTICATION_EXAMPLES: &str = "\
+Examples:
+  Check a sign-in against the stored COSE public key and counter:
+    keybound inspect authentication assertion.json --challenge xi30GPGAFYRx... \\
+      --origin http://localhost:5000 --public-key pQECAyYgASFYIIeDTe... --sign-count 77
+
+  Check a sign-in against the registration it came from (the key, credential id and BE flag are
+  taken from it, without verifying it again):
+    keybound inspect authentication assertion.json --registration registration.json \\
+      --challenge Y2hhbGxlbmdl --origin https://example.com
+
+Exit status: 0 when every check passes, 1 when a check fails, 2 when an option or the input is unusable.";
+
+/// Keybound: a self-hosted identity provider for device-bound passkeys.
+#[derive(Debug, Parser)]
+#[command(
+    name = "keybound",
+    version,
+    about = "Keybound: a self-hosted identity provider for device-bound passkeys.",
+    after_help = "Run `keybound inspect registration --help` to see how to check a captured passkey registration."
+)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Verify a captured WebAuthn response and explain every check.
+    #[command(subcommand, long_about = INSPECT_ABOUT)]
+    Inspect(Inspect),
+}
+
+/// `keybound inspect …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Inspect {
+    /// Verify a RegistrationResponseJSON (a new passkey) and explain every check.
+    #[command(long_about = INSPECT_ABOUT, after_help = REGISTRATION_EXAMPLES)]
+    Registration(RegistrationArgs),
+    /// Verify an AuthenticationResponseJSON (a sign-in) and explain every check.
+    #[command(long_about = INSPECT_ABOUT, after_help = AUTHENTICATION_EXAMPLES)]
+    Authentication(AuthenticationArgs),
+}
+
+/// Options of `inspect registration`.
+#[derive(Debug, Args)]
+pub(crate) struct RegistrationArgs {
+    /// The options both ceremonies take.
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// A PEM file of root certificates to trust for attestation; repeat for more.
+    ///
+    /// With at least one anchor, "attestationTrust" becomes a check: the attestation
+    /// chain must lead to one of these roots, every certificate valid at --time.
+    /// Without anchors the trust verdict is shown but does not fail the inspection.
+    #[arg(long = "trust-anchor", value_name = "PEMFILE")]
+    pub trust_anchors: Vec<PathBuf>,
+}
+
+/// Options of `inspect authentication`.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("stored-credential")
+        .required(true)
+        .args(["public_key", "registration"])
+))]
+pub(crate) struct AuthenticationArgs {
+    /// The options both ceremonies take.
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// The credential's COSE public key as stored at registration, base64url.
+    #[arg(long, value_name = "B64URL")]
+    pub public_key: Option<String>,
+
+    /// The RegistrationResponseJSON the credential came from.
+    ///
+    /// Its credential public key, credential id and BE flag are used as the stored
+    /// credential; the registration itself is not verified again.
+    #[arg(long, value_name = "FILE")]
+    pub registration: Option<PathBuf>,
+
+    /// The signature counter stored for the credential (the last one seen).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sign_count: u32,
+}
+
+/// Options both ceremonies take.
+#[derive(Debug, Args)]
+pub(crate) struct CommonArgs {
+    /// The response JSON; `-` or nothing reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The challenge as the server issued it, base64url.
+    #[arg(long, value_name = "B64URL")]
+    pub challenge: String,
+
+    /// An origin the relying party serves, such as https://login.example.org; repeat for more.
+    #[arg(long = "origin", value_name = "ORIGIN", required = true)]
+    pub origins: Vec<String>,
+
+    /// The RP ID the credential is scoped to [default: the host of the first --origin].
+    #[arg(long, value_name = "ID")]
+    pub rp_id: Option<String>,
+
+    /// Whether user verification (PIN, biometric) is required.
+    ///
+    /// The default, preferred, shows the UV flag without failing on it; use
+    /// required to check what a server that requires UV would decide.
+    #[arg(long, value_enum, value_name = "REQUIREMENT", default_value_t = UserVerificationArg::Preferred)]
+    pub user_verification: UserVerificationArg,
+
+    /// A community passkey-provider AAGUID list (aaguid.json) to name more providers.
+    ///
+    /// Its entries are added to the built-in catalog. Names are for display only:
+    /// an AAGUID is the authenticator's claim unless attestation proves it.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// Print one JSON object instead of the human report.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The verification time for certificate validity, UTC, like 2024-05-01T12:00:00Z [default: now].
+    ///
+    /// Attestation certificates must be valid at this time for the chain to be
+    /// trusted; give the time the response was captured to inspect an old one.
+    /// Assertions carry no certificates, so authentication ignores it.
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
+}
+
+/// `--user-verification` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum UserVerificationArg {
+    /// The UV flag must be set.
+    Required,
+    /// Shown, not checked.
+    Preferred,
+    /// Not asked for; shown, not checked.
+    Discouraged,
+}
