@@ -69,8 +69,11 @@ impl RegistrationResponse {
             encoding::decode(&json.response.attestation_object).ok_or(Error::Base64 {
                 field: "response.attestationObject",
             })?;
-        let AttestationObject { fmt: format, att_stmt, auth_data: auth_data_bytes } =
-            parse_attestation_object(&attestation_object)?;
+        let AttestationObject {
+            fmt: format,
+            att_stmt,
+            auth_data: auth_data_bytes,
+        } = parse_attestation_object(&attestation_object)?;
         let auth_data = AuthenticatorData::parse(&auth_data_bytes)?;
         let credential =
             auth_data
@@ -244,7 +247,6 @@ fn parse_attestation_object(bytes: &[u8]) -> Result<AttestationObject, Error> {
         auth_data: auth_data.ok_or_else(|| bad("`authData` is missing".into()))?,
     })
 }
-
 
 /// A registration that passed every check; only [`RegistrationResponse::verify`] makes one.
 #[derive(Clone, Debug)]

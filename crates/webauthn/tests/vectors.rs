@@ -590,10 +590,14 @@ fn real_case(name: &str, file: &Value, overrides: &Value) -> Case {
 /// Google signed the statement instead, since Keybound always checks freshness (±60 s).
 fn verification_time(file: &Value, expected: &Value) -> SystemTime {
     if expected.get("safetynet_timestamp_check") == Some(&Value::Bool(false)) {
-        let signed = file["derived"]["safetynet"]["timestampMs"].as_u64().unwrap();
+        let signed = file["derived"]["safetynet"]["timestampMs"]
+            .as_u64()
+            .unwrap();
         return UNIX_EPOCH + Duration::from_millis(signed);
     }
-    expected["verification_time"].as_str().map_or_else(SystemTime::now, rfc3339)
+    expected["verification_time"]
+        .as_str()
+        .map_or_else(SystemTime::now, rfc3339)
 }
 
 fn suite_outcome(name: &str, outcome: &str) -> Outcome {
