@@ -168,7 +168,7 @@ impl AuthenticatorData {
         })
     }
 
-    /// Encodes the data again; parsing the result gives back an equal value.
+    /// Encodes the data again; for data that came from [`Self::parse`], parsing the result gives back an equal value.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(37);
         out.extend(self.rp_id_hash);

@@ -2,6 +2,9 @@
 //!
 //! Decoding is lenient about two things real clients get wrong and that change
 //! no byte that is signed: `=` padding and the standard alphabet (`+`, `/`).
+//! Stray bits in the last character are ignored too (some libraries send
+//! word-like ids such as `internalUserId`): checks compare decoded bytes, and
+//! what is signed is clientDataJSON as sent, so the spelling proves nothing.
 //! Encoding is always unpadded base64url, as Level 3 specifies.
 
 use base64::alphabet;

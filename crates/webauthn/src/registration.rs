@@ -230,10 +230,25 @@ fn parse_attestation_object(bytes: &[u8]) -> Result<AttestationObject, Error> {
     let mut fmt = None;
     let mut att_stmt = None;
     let mut auth_data = None;
+    // A key given twice would let two readers see two different statements; refuse it.
+    let mut seen: Vec<Value> = Vec::with_capacity(entries.len());
+    for (key, _) in &entries {
+        if seen.contains(key) {
+            return Err(bad(format!("the key {key:?} appears twice")));
+        }
+        seen.push(key.clone());
+    }
     for (key, value) in entries {
         match (key.as_text(), value) {
             (Some("fmt"), Value::Text(t)) => fmt = Some(t),
-            (Some("attStmt"), Value::Map(m)) => att_stmt = Some(m),
+            (Some("attStmt"), Value::Map(m)) => {
+                let mut names: Vec<&Value> = m.iter().map(|(k, _)| k).collect();
+                names.sort_by_key(|k| format!("{k:?}"));
+                if names.windows(2).any(|pair| pair[0] == pair[1]) {
+                    return Err(bad("a key of `attStmt` appears twice".into()));
+                }
+                att_stmt = Some(m)
+            }
             (Some("authData"), Value::Bytes(b)) => auth_data = Some(b),
             (Some(name @ ("fmt" | "attStmt" | "authData")), _) => {
                 return Err(bad(format!("`{name}` has the wrong type")))

@@ -413,3 +413,30 @@ fn registration_refuses_missing_user_verification_when_required() {
         .verify(&rp, state, &TrustAnchors::new(), SystemTime::now())
         .is_ok());
 }
+
+#[test]
+fn attestation_objects_with_a_key_given_twice_are_refused() {
+    let rp = rp();
+    let (json, _) = rp
+        .start_registration(&RegistrationOptions::passkey(user()))
+        .unwrap();
+    let text = Authenticator::new(UP | UV).create(&json, ORIGIN);
+    let mut response: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let object = decode(response["response"]["attestationObject"].as_str().unwrap()).unwrap();
+    let Value::Map(mut entries) = ciborium::de::from_reader::<Value, _>(object.as_slice()).unwrap()
+    else {
+        panic!("the attestation object is a map");
+    };
+    for duplicate in [
+        (Value::Text("fmt".into()), Value::Text("packed".into())),
+        (Value::Text("attStmt".into()), Value::Map(vec![])),
+    ] {
+        entries.push(duplicate);
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&Value::Map(entries.clone()), &mut bytes).unwrap();
+        response["response"]["attestationObject"] = json!(encode(&bytes));
+        let err = RegistrationResponse::from_json(&response.to_string()).unwrap_err();
+        assert_eq!(err.code(), "malformed_attestation_object", "{err}");
+        entries.pop();
+    }
+}
