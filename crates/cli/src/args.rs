@@ -60,9 +60,118 @@ pub(crate) struct Cli {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run the identity server.
+    #[command(long_about = SERVE_ABOUT, after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
+    /// Operator commands on the same data as a running server.
+    #[command(subcommand)]
+    Admin(Admin),
     /// Verify a captured WebAuthn response and explain every check.
     #[command(subcommand, long_about = INSPECT_ABOUT)]
     Inspect(Inspect),
+}
+
+const SERVE_ABOUT: &str = "\
+Run Keybound: the Graph-compatible admin API, the passkey ceremony API, health endpoints.
+
+The first start on an empty database creates the directory, the default authentication-methods \
+policy and one Global Administrator, and prints a one-time Temporary Access Pass for them. Later \
+starts print nothing of the kind; issue a new pass with `keybound admin tap`.
+
+Every option can also come from a KEYBOUND_* variable (KEYBOUND_LISTEN, KEYBOUND_DATA_DIR, …) or \
+from a TOML file given with --config whose keys are the option names (listen, data_dir, database, \
+public_url, rp_id, admin). Options win over variables, variables over the file.";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  Try it on this machine (SQLite in ./keybound-data, http://localhost:8080):
+    keybound serve
+
+  Behind a TLS proxy, passkeys scoped to the whole domain:
+    keybound serve --listen 0.0.0.0:8080 --public-url https://login.example.org --rp-id example.org
+
+  Several nodes on PostgreSQL:
+    keybound serve --database postgres://keybound:secret@db.internal/keybound --public-url https://login.example.org";
+
+/// Where the directory lives and how it is reached: shared by `serve` and `admin`.
+#[derive(Debug, Args)]
+pub(crate) struct ServerArgs {
+    /// A TOML file with these settings (keys: listen, data_dir, database, public_url, rp_id, admin).
+    #[arg(long, env = "KEYBOUND_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of the embedded SQLite database [default: ./keybound-data].
+    #[arg(long, env = "KEYBOUND_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<String>,
+    /// A database URL instead: postgres://user:password@host/db (several nodes) or sqlite://path.
+    #[arg(long, env = "KEYBOUND_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// The URL people and applications reach Keybound at [default: http://localhost:8080].
+    #[arg(long, env = "KEYBOUND_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// The WebAuthn RP ID passkeys are scoped to [default: the public URL's host].
+    #[arg(long, env = "KEYBOUND_RP_ID", value_name = "HOST")]
+    pub rp_id: Option<String>,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Where the directory lives and how it is reached.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "KEYBOUND_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The first Global Administrator's sign-in name [default: admin@<RP ID>].
+    #[arg(long, env = "KEYBOUND_ADMIN", value_name = "UPN")]
+    pub admin: Option<String>,
+}
+
+/// `keybound admin …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Admin {
+    /// Issue a Temporary Access Pass for a user and print it.
+    #[command(
+        after_help = "Example:\n  keybound admin tap --user alice@example.org --lifetime 120 --usable-once"
+    )]
+    Tap(TapArgs),
+    /// Mint a bearer token for the Graph API and print it.
+    #[command(
+        after_help = "Example:\n  TOKEN=$(keybound admin token --scopes \"Policy.ReadWrite.AuthenticationMethod AuditLog.Read.All\")\n  curl -H \"Authorization: Bearer $TOKEN\" http://localhost:8080/v1.0/authenticationMethodsPolicy"
+    )]
+    Token(TokenArgs),
+}
+
+/// Options of `admin tap`.
+#[derive(Debug, Args)]
+pub(crate) struct TapArgs {
+    /// Where the directory lives.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The user's sign-in name.
+    #[arg(long, value_name = "UPN")]
+    pub user: String,
+    /// Minutes the pass stays valid [default: the policy's default, 60].
+    #[arg(long, value_name = "MINUTES")]
+    pub lifetime: Option<i64>,
+    /// The pass works for one sign-in only.
+    #[arg(long)]
+    pub usable_once: bool,
+}
+
+/// Options of `admin token`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// Where the directory lives.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Graph permissions, space-separated: Policy.Read.All, Policy.ReadWrite.AuthenticationMethod,
+    /// UserAuthenticationMethod.ReadWrite.All, User.ReadWrite.All, Group.ReadWrite.All, AuditLog.Read.All.
+    #[arg(long, value_name = "SCOPES")]
+    pub scopes: String,
+    /// Minutes the token stays valid.
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub lifetime: i64,
 }
 
 /// `keybound inspect …`.

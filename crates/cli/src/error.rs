@@ -108,4 +108,38 @@ pub(crate) enum Error {
     /// The JSON report could not be rendered.
     #[error("cannot render the JSON report: {0}")]
     Render(serde_json::Error),
+    /// The server settings are unusable.
+    #[error("{0}")]
+    Config(keybound_server::config::ConfigError),
+    /// The config file is not the TOML Keybound reads.
+    #[error("the config file {} is not valid: {detail}; its keys are listen, data_dir, database, public_url, rp_id, admin", path.display())]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// What the TOML parser said.
+        detail: String,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
+    /// The database could not be opened or used.
+    #[error("{0}")]
+    Store(keybound_store::StoreError),
+    /// A server operation failed.
+    #[error("{0}")]
+    Server(keybound_server::error::ApiError),
+    /// The listening address could not be used.
+    #[error("cannot listen on {address}: {source}; choose another --listen address or stop what uses it")]
+    Listen {
+        /// The address.
+        address: String,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// No user has that sign-in name.
+    #[error("no user has the sign-in name `{0}`; check the spelling, or create the user first")]
+    UnknownUser(String),
+    /// Unusable scopes or lifetime.
+    #[error("{0}")]
+    Scopes(String),
 }

@@ -4,14 +4,18 @@
 //! exit status: 0 when every check passed, 1 when a check failed, 2 when the
 //! options or the input could not be used. The commands return values.
 //!
-//! Commands so far: `keybound inspect registration|authentication`, which
-//! verifies a captured WebAuthn response and explains every check.
+//! Commands: `keybound serve` (the identity server), `keybound admin tap|token`
+//! (operator commands on the same data), and `keybound inspect
+//! registration|authentication`, which verifies a captured WebAuthn response
+//! and explains every check.
 
 mod args;
 mod error;
 mod inspect;
 mod partial;
 mod report;
+mod server;
+mod settings;
 mod time;
 
 use std::io::{self, Write};
@@ -19,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command};
+use crate::args::{Admin, Cli, Command};
 use crate::error::Error;
 
 /// Every check passed.
@@ -66,6 +70,9 @@ fn main() -> ExitCode {
 /// Runs the command; returns the text for standard output and whether every check passed.
 fn run(cli: Cli) -> Result<(String, bool), Error> {
     match cli.command {
+        Command::Serve(args) => Ok((server::serve(args)?, true)),
+        Command::Admin(Admin::Tap(args)) => Ok((server::admin_tap(args)?, true)),
+        Command::Admin(Admin::Token(args)) => Ok((server::admin_token(args)?, true)),
         Command::Inspect(command) => {
             let inspection = inspect::run(command)?;
             let output = if inspection.json {

@@ -584,7 +584,10 @@ fn assertion_counter_advances_or_regresses() {
             code: 1,
             failed: Some("challenge"),
             // The counter is compared even when a check fails: it helps the reader either way.
-            fields: &[("/signCountSignal", json!("advanced")), ("/signCount", json!(78))],
+            fields: &[
+                ("/signCountSignal", json!("advanced")),
+                ("/signCount", json!(78)),
+            ],
         },
     );
     check(
