@@ -14,7 +14,11 @@ fn keybound() -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running server, killed if the test fails before stopping it.
@@ -30,7 +34,12 @@ impl Drop for Server {
 /// Starts `keybound serve` and returns it with the first line it printed on stdout (if any, within 20 s).
 fn start(data: &Path, port: u16) -> (Server, Vec<String>) {
     let mut child = keybound()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data)
         .env_remove("KEYBOUND_CONFIG")
         .stdout(Stdio::piped())
@@ -44,7 +53,10 @@ fn start(data: &Path, port: u16) -> (Server, Vec<String>) {
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        assert!(Instant::now() < deadline, "keybound serve did not start listening");
+        assert!(
+            Instant::now() < deadline,
+            "keybound serve did not start listening"
+        );
         match lines.next() {
             Some(Ok(line)) if line.contains("listening on") => break,
             Some(Ok(_)) => {}
@@ -73,7 +85,10 @@ fn get(port: u16, path: &str, token: &str) -> (u16, String) {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -86,19 +101,34 @@ fn first_start_bootstraps_then_operators_work_on_the_same_data() {
     let (mut server, printed) = start(&dir, port);
     let first = printed.first().cloned().unwrap_or_default();
     assert!(
-        first.starts_with("Temporary Access Pass for admin@localhost: ") && first.ends_with(" (valid 60 min, one use)"),
+        first.starts_with("Temporary Access Pass for admin@localhost: ")
+            && first.ends_with(" (valid 60 min, one use)"),
         "first start prints the pass: {printed:?}"
     );
 
     // A token minted by the operator command works against the running server.
     let output = keybound()
-        .args(["admin", "token", "--scopes", "Policy.Read.All AuditLog.Read.All", "--data-dir"])
+        .args([
+            "admin",
+            "token",
+            "--scopes",
+            "Policy.Read.All AuditLog.Read.All",
+            "--data-dir",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
-    let (status, body) = get(port, "/v1.0/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2", &token);
+    let (status, body) = get(
+        port,
+        "/v1.0/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2",
+        &token,
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"id\":\"Fido2\""), "{body}");
     let (status, body) = get(port, "/v1.0/auditLogs/directoryAudits?$filter=activityDisplayName%20eq%20'Issue%20admin%20token'", &token);
@@ -109,34 +139,68 @@ fn first_start_bootstraps_then_operators_work_on_the_same_data() {
 
     // A new pass for the admin, on the same data.
     let output = keybound()
-        .args(["admin", "tap", "--user", "ADMIN@localhost", "--lifetime", "90", "--data-dir"])
+        .args([
+            "admin",
+            "tap",
+            "--user",
+            "ADMIN@localhost",
+            "--lifetime",
+            "90",
+            "--data-dir",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let line = String::from_utf8(output.stdout).unwrap();
-    assert!(line.starts_with("Temporary Access Pass for admin@localhost: ") && line.trim_end().ends_with("(valid 90 min, multiple uses)"), "{line}");
-    let output = keybound().args(["admin", "tap", "--user", "nobody@localhost", "--data-dir"]).arg(&dir).output().unwrap();
+    assert!(
+        line.starts_with("Temporary Access Pass for admin@localhost: ")
+            && line.trim_end().ends_with("(valid 90 min, multiple uses)"),
+        "{line}"
+    );
+    let output = keybound()
+        .args(["admin", "tap", "--user", "nobody@localhost", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no user has the sign-in name `nobody@localhost`"));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("no user has the sign-in name `nobody@localhost`"));
 
     // SIGTERM stops it gracefully.
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = server.0.wait().unwrap();
     assert!(status.success(), "graceful stop exits 0: {status:?}");
 
     // The second start finds the directory and prints no pass.
     let port = free_port();
     let (_server, printed) = start(&dir, port);
-    assert!(printed.iter().all(|l| !l.contains("Temporary Access Pass")), "{printed:?}");
+    assert!(
+        printed.iter().all(|l| !l.contains("Temporary Access Pass")),
+        "{printed:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn refuses_to_start_with_one_sentence() {
-    let output = keybound().args(["serve", "--public-url", "http://login.example.org"]).output().unwrap();
+    let output = keybound()
+        .args(["serve", "--public-url", "http://login.example.org"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("browsers only allow passkeys over https"), "{stderr}");
+    assert!(
+        stderr.contains("browsers only allow passkeys over https"),
+        "{stderr}"
+    );
 }

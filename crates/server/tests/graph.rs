@@ -1879,3 +1879,152 @@ async fn unknown_graph_paths_get_graph_errors() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(reply.message().contains("/v1.0/devices"), "{}", reply.body);
 }
+
+// --- The admin center's session on the Graph API --------------------------------
+
+impl Harness {
+    /// A request carrying only the given headers (cookie, origin) and an optional JSON body.
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Signs `upn` in with a fresh Temporary Access Pass; returns the `Cookie` header value.
+    async fn session_for(&self, upn: &str) -> String {
+        let reply = self
+            .admin(
+                Method::POST,
+                &format!("/v1.0/users/{upn}/authentication/temporaryAccessPassMethods"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let code = reply.body["temporaryAccessPass"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reply = self
+            .send_with(
+                Method::POST,
+                "/api/signin/tap",
+                &[],
+                Some(json!({"username": upn, "temporaryAccessPass": code})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let set_cookie = reply
+            .headers
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn admin_sessions_use_directory_roles_and_refuse_cross_site_changes() {
+    let h = harness().await;
+    let alice = h.create_user("alice@localhost", "Alice").await;
+    let cookie = h.session_for("alice@localhost").await;
+    let policy = "/v1.0/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2";
+    let origin = h.state.config.public_url.to_string();
+
+    // A user's session without a role: 403 naming the role that would do.
+    let reply = h
+        .send_with(Method::GET, policy, &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::FORBIDDEN, "Authorization_RequestDenied")
+    );
+    assert!(
+        reply
+            .message()
+            .contains("Authentication Policy Administrator role"),
+        "{}",
+        reply.message()
+    );
+
+    // With the role, reads work and changes must come from Keybound's own origin.
+    let reply = h
+        .admin(
+            Method::POST,
+            "/v1.0/roleManagement/directory/roleAssignments",
+            Some(json!({"principalId": alice["id"], "roleDefinitionId": AUTH_POLICY_ADMIN})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let reply = h
+        .send_with(Method::GET, policy, &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let patch = json!({"isSelfServiceRegistrationAllowed": false});
+    let reply = h
+        .send_with(
+            Method::PATCH,
+            policy,
+            &[("cookie", &cookie)],
+            Some(patch.clone()),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::FORBIDDEN, "cross_site_request")
+    );
+    let reply = h
+        .send_with(
+            Method::PATCH,
+            policy,
+            &[("cookie", &cookie), ("origin", "https://evil.example")],
+            Some(patch.clone()),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::FORBIDDEN, "cross_site_request")
+    );
+    let reply = h
+        .send_with(
+            Method::PATCH,
+            policy,
+            &[("cookie", &cookie), ("origin", &origin)],
+            Some(patch),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+
+    // The role does not reach users' data.
+    let reply = h
+        .send_with(Method::GET, "/v1.0/users", &[("cookie", &cookie)], None)
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // No cookie, no token: 401.
+    let reply = h.send_with(Method::GET, policy, &[], None).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}

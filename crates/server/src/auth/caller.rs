@@ -4,7 +4,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use keybound_store::{DirectoryRole, User};
+
 use super::scope::Scope;
+use super::session;
 use super::token::{TokenClaims, TokenError};
 use crate::audit::Initiator;
 use crate::error::ApiError;
@@ -15,6 +18,44 @@ use crate::state::AppState;
 pub enum GraphCaller {
     /// A bearer token with scopes.
     Token(TokenClaims),
+    /// A signed-in person (the admin center), whose directory roles decide.
+    Session {
+        /// The person.
+        user: User,
+        /// Their directory roles.
+        roles: Vec<DirectoryRole>,
+    },
+}
+
+/// The scopes a directory role grants, as Entra's built-in roles do.
+fn role_scopes(role: DirectoryRole) -> &'static [Scope] {
+    match role {
+        DirectoryRole::GlobalAdministrator => &Scope::ALL,
+        DirectoryRole::AuthenticationPolicyAdministrator => &[
+            Scope::PolicyReadAll,
+            Scope::PolicyReadAuthenticationMethod,
+            Scope::PolicyReadWriteAuthenticationMethod,
+        ],
+        DirectoryRole::AuthenticationAdministrator => &[
+            Scope::UserAuthenticationMethodReadAll,
+            Scope::UserAuthenticationMethodReadWriteAll,
+            Scope::UserReadAll,
+        ],
+    }
+}
+
+/// A role that grants `scope`, for messages.
+fn role_granting(scope: Scope) -> &'static str {
+    [
+        DirectoryRole::AuthenticationPolicyAdministrator,
+        DirectoryRole::AuthenticationAdministrator,
+    ]
+    .into_iter()
+    .find(|role| role_scopes(*role).iter().any(|held| held.grants(scope)))
+    .map_or("Global Administrator", |role| match role {
+        DirectoryRole::AuthenticationPolicyAdministrator => "Authentication Policy Administrator",
+        _ => "Authentication Administrator",
+    })
 }
 
 impl GraphCaller {
@@ -25,11 +66,24 @@ impl GraphCaller {
                 .scopes
                 .iter()
                 .any(|held| scopes.iter().any(|wanted| held.grants(*wanted))),
+            GraphCaller::Session { roles, .. } => roles
+                .iter()
+                .flat_map(|role| role_scopes(*role))
+                .any(|held| scopes.iter().any(|wanted| held.grants(*wanted))),
         };
         if granted {
             return Ok(());
         }
         let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        if let GraphCaller::Session { .. } = self {
+            let role = scopes
+                .first()
+                .map_or("Global Administrator", |s| role_granting(*s));
+            return Err(ApiError::forbidden(
+                "Authorization_RequestDenied",
+                format!("Insufficient privileges to complete the operation: it needs the {role} role (or the {} permission). Ask a Global Administrator to assign it.", names.join(" or ")),
+            ));
+        }
         Err(ApiError::forbidden(
             "Authorization_RequestDenied",
             format!(
@@ -44,6 +98,15 @@ impl GraphCaller {
     pub fn initiator(&self) -> Initiator {
         match self {
             GraphCaller::Token(claims) => Initiator::token(&claims.subject, &claims.token_id),
+            GraphCaller::Session { user, .. } => Initiator::user(user, None),
+        }
+    }
+
+    /// A short description of the caller, for version authors.
+    pub fn describe(&self) -> String {
+        match self {
+            GraphCaller::Token(claims) => format!("token:{}", claims.subject),
+            GraphCaller::Session { user, .. } => user.user_principal_name.clone(),
         }
     }
 }
@@ -59,10 +122,19 @@ impl FromRequestParts<AppState> for GraphCaller {
             code: "InvalidAuthenticationToken",
             message,
         };
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("Access token is empty: send `Authorization: Bearer <token>`; mint one with `keybound admin token --scopes …`".into()))?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            // The admin center calls Graph with its session cookie instead of a token.
+            if let Some((session, user)) = session::current(state, &parts.headers).await? {
+                if session::is_complete(&session) {
+                    check_same_origin(parts, state)?;
+                    let roles = state.store.roles_of_user(&user.id).await?;
+                    return Ok(GraphCaller::Session { user, roles });
+                }
+            }
+            return Err(unauthorized(
+                "Access token is empty: send `Authorization: Bearer <token>`; mint one with `keybound admin token --scopes …`".into(),
+            ));
+        };
         let token = header
             .to_str()
             .ok()
@@ -84,4 +156,31 @@ impl FromRequestParts<AppState> for GraphCaller {
         .map_err(|e| unauthorized(e.to_string()))?;
         Ok(GraphCaller::Token(claims))
     }
+}
+
+/// A cookie-authenticated change must come from Keybound's own pages: browsers send
+/// `Origin` with every cross-origin POST, PATCH and DELETE, so a forged request
+/// from another site is refused here (OWASP: verifying origin with standard headers).
+fn check_same_origin(parts: &Parts, state: &AppState) -> Result<(), ApiError> {
+    if parts.method.is_safe() {
+        return Ok(());
+    }
+    let origin = parts
+        .headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| {
+        o.trim_end_matches('/')
+            .eq_ignore_ascii_case(state.config.public_url.as_str())
+    }) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "cross_site_request",
+        format!(
+            "A change made with a session cookie must come from {}; this request came from {}. Use a bearer token for automation.",
+            state.config.public_url,
+            origin.unwrap_or("an unknown origin")
+        ),
+    ))
 }
