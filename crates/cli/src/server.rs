@@ -65,7 +65,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<String, Error> {
             let _ = writeln!(out, "Sign in at {public}/signin and add a passkey.");
             let _ = out.flush();
         }
-        let _ = writeln!(std::io::stderr(), "keybound: listening on {address} (public URL {public})");
+        let _ = writeln!(
+            std::io::stderr(),
+            "keybound: listening on {address} (public URL {public})"
+        );
         axum::serve(listener, keybound_server::app(state))
             .with_graceful_shutdown(shutdown_signal())
             .await

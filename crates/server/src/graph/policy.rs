@@ -227,9 +227,7 @@ fn new_profile_id() -> ProfileId {
 }
 
 fn describe(caller: &GraphCaller) -> String {
-    match caller {
-        GraphCaller::Token(claims) => format!("token:{}", claims.subject),
-    }
+    caller.describe()
 }
 
 /// Adds Keybound's honesty notes to the root document's FIDO2 configuration.
