@@ -1668,10 +1668,12 @@ async fn the_seed_policy_request_works_unchanged_and_bad_ones_change_nothing() {
 
 // --- Authorisation ----------------------------------------------------------------
 
-/// One route: no token → 401, `narrow` → 403, `right` → `ok` (then the same
-/// read under `/beta`).
+/// One route: no token → 401, a signed-in user without a directory role → 403,
+/// `narrow` → 403, `right` → `ok` (then the same read under `/beta`).
+#[allow(clippy::too_many_arguments)]
 async fn check(
     h: &Harness,
+    user_cookie: &str,
     method: Method,
     path: &str,
     body: Option<Value>,
@@ -1680,6 +1682,22 @@ async fn check(
     ok: StatusCode,
 ) {
     let row = format!("{method} {path}");
+    let origin = h.state.config.public_url.to_string();
+    let user = h
+        .send_with(
+            method.clone(),
+            path,
+            &[("cookie", user_cookie), ("origin", &origin)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(
+        user.status,
+        StatusCode::FORBIDDEN,
+        "{row} with a user's session: {}",
+        user.body
+    );
+    assert_eq!(user.code(), "Authorization_RequestDenied", "{row}");
     let anonymous = h.send(method.clone(), path, None, body.clone(), None).await;
     assert_eq!(
         anonymous.status,
@@ -1867,8 +1885,10 @@ async fn every_route_needs_its_scope() {
         (Method::PATCH, "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/FIDO2".into(), Some(json!({"isSelfServiceRegistrationAllowed": true})), PolicyReadWriteAuthenticationMethod, UserReadWriteAll, GONE),
         (get.clone(), "/v1.0/auditLogs/directoryAudits".into(), None, AuditLogReadAll, UserReadAll, OK),
     ];
+    h.create_user("plain@example.org", "Plain User").await;
+    let user_cookie = h.session_for("plain@example.org").await;
     for (method, path, body, right, narrow, ok) in rows {
-        check(&h, method, &path, body, right, narrow, ok).await;
+        check(&h, &user_cookie, method, &path, body, right, narrow, ok).await;
     }
 }
 
