@@ -375,6 +375,7 @@ pub(crate) async fn list(
     let prefilter = clauses.iter().find_map(Clause::store_filter);
     let mut items = Vec::new();
     let mut next = None;
+    let mut full_at: Option<String> = None;
     'pages: loop {
         let page = store
             .methods_summary(&ListQuery {
@@ -389,8 +390,7 @@ pub(crate) async fn list(
                 ),
                 other => other.into(),
             })?;
-        let count = page.items.len();
-        for (index, summary) in page.items.iter().enumerate() {
+        for summary in &page.items {
             if after.as_ref().is_some_and(|a| summary.user_id <= *a) {
                 continue;
             }
@@ -398,13 +398,14 @@ pub(crate) async fn list(
             if !clauses.iter().all(|c| c.holds(&value)) {
                 continue;
             }
+            // A match beyond a full page: only now is a next page known not to be empty.
+            if let Some(position) = full_at.take() {
+                next = Some(position);
+                break 'pages;
+            }
             items.push(options.select(value, "userRegistrationDetails", PROPERTIES)?);
             if items.len() == limit {
-                let more = index + 1 < count || page.next_skip_token.is_some();
-                if more {
-                    next = Some(encode_position(&summary.user_id, store_token.as_deref()));
-                }
-                break 'pages;
+                full_at = Some(encode_position(&summary.user_id, store_token.as_deref()));
             }
         }
         match page.next_skip_token {
