@@ -25,6 +25,15 @@
 //! `c4e39bd9-1100-46d3-8c65-fb160da0071f`); an assignment's id is
 //! `{roleDefinitionId}_{principalId}`. Removing, deleting or disabling the last
 //! enabled Global Administrator is refused (409 `lastGlobalAdministrator`).
+//!
+//! Keybound extensions to the policy (scopes as the policy's row above;
+//! `docs/graph-api.md` has the shapes): `PATCH …?dryRun=true` answers 200 with
+//! the resulting policy or configuration and the passkeys the change would
+//! stop, saving nothing; `…/authenticationMethodConfigurations/{id}/versions`
+//! lists the configuration as it was in each saved version, newest first,
+//! `…/versions/{n}` shows one, and `POST …/versions/{n}/restore` saves a new
+//! version with that configuration as it was in version `n` (honouring
+//! `If-Match`).
 
 mod audit;
 mod filter;
@@ -32,13 +41,14 @@ mod groups;
 mod methods;
 mod odata;
 pub(crate) mod policy;
+mod policy_versions;
 mod reports;
 mod roles;
 mod users;
 
 use axum::extract::NestedPath;
 use axum::http::Uri;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::ApiError;
@@ -63,6 +73,31 @@ pub fn router() -> Router<AppState> {
             .route(
                 "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
                 get(policy::get_configuration).patch(policy::patch_configuration),
+            )
+            // Policy versions (Keybound extension), under both prefixes.
+            .route(
+                "/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}/versions",
+                get(policy_versions::list),
+            )
+            .route(
+                "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}/versions",
+                get(policy_versions::list),
+            )
+            .route(
+                "/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}/versions/{version}",
+                get(policy_versions::get),
+            )
+            .route(
+                "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}/versions/{version}",
+                get(policy_versions::get),
+            )
+            .route(
+                "/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}/versions/{version}/restore",
+                post(policy_versions::restore),
+            )
+            .route(
+                "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}/versions/{version}/restore",
+                post(policy_versions::restore),
             )
             .route("/auditLogs/directoryAudits", get(audit::list))
             // Users.

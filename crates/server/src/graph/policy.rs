@@ -1,14 +1,23 @@
 //! `authenticationMethodsPolicy` and its configurations, as Graph serves them,
-//! plus Keybound's extensions: ETags with `If-Match`, versions and restore.
+//! plus Keybound's extensions: ETags with `If-Match`, `PATCH …?dryRun=true`
+//! (the change's result and the passkeys it would stop, saving nothing), and
+//! the claim warnings. Versions and restore are in `policy_versions`.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use keybound_metadata::Catalog;
 use keybound_policy::{
-    AuthenticationMethodsPolicy, GroupId, PatchContext, ProfileId, Timestamp as PolicyTime,
+    Attestation, AuthenticationMethodsPolicy, CredentialFacts, Fido2Configuration, GroupId,
+    PatchContext, ProfileId, Timestamp as PolicyTime, UserRef,
 };
-use keybound_store::{PolicyVersion, Store, Timestamp};
+use keybound_store::{
+    AttestationLevel, AuditEntry, DirectoryRole, ListQuery, Passkey, PolicyVersion, Store,
+    Timestamp, User,
+};
 use serde_json::{json, Value};
 
 use crate::audit::{Audit, Target};
@@ -17,8 +26,14 @@ use crate::auth::GraphCaller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const READ: &[Scope] = &[Scope::PolicyReadAuthenticationMethod, Scope::PolicyReadAll];
-const WRITE: &[Scope] = &[Scope::PolicyReadWriteAuthenticationMethod];
+pub(super) const READ: &[Scope] = &[Scope::PolicyReadAuthenticationMethod, Scope::PolicyReadAll];
+pub(super) const WRITE: &[Scope] = &[Scope::PolicyReadWriteAuthenticationMethod];
+
+/// The audit activity of every change to the policy, as Entra names it.
+pub(super) const UPDATE_ACTIVITY: &str = "Authentication Methods Policy Update";
+
+/// What a dry run says when a change would leave no Global Administrator able to sign in with a passkey.
+const LOCKOUT_WARNING: &str = "WARNING: this change would leave every Global Administrator without a passkey that can sign in, so no administrator could sign in with a passkey to undo it. Change it so that at least one Global Administrator keeps a usable passkey. If you apply it anyway, recover on the server with `keybound admin tap --user <admin>` and sign in with that Temporary Access Pass.";
 
 /// The policy in force, with its version record.
 pub(crate) async fn current(
@@ -38,11 +53,11 @@ pub(crate) fn initial(now: Timestamp) -> AuthenticationMethodsPolicy {
     AuthenticationMethodsPolicy::new(policy_time(now))
 }
 
-fn policy_time(now: Timestamp) -> PolicyTime {
+pub(super) fn policy_time(now: Timestamp) -> PolicyTime {
     PolicyTime::from_unix_seconds_clamped(now.as_secs())
 }
 
-fn with_etag(body: Value, version: &PolicyVersion) -> Response {
+pub(super) fn with_etag(body: Value, version: &PolicyVersion) -> Response {
     let mut response = Json(body).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", version.etag)) {
         response
@@ -59,9 +74,7 @@ pub(crate) async fn get_root(
 ) -> Result<Response, ApiError> {
     caller.require(READ)?;
     let (policy, version) = current(state.store.as_ref()).await?;
-    let mut body = policy.to_graph_json();
-    annotate(&mut body, &policy, &state);
-    Ok(with_etag(body, &version))
+    Ok(with_etag(root_body(&policy), &version))
 }
 
 /// `GET …/authenticationMethodConfigurations/{id}`.
@@ -72,73 +85,77 @@ pub(crate) async fn get_configuration(
 ) -> Result<Response, ApiError> {
     caller.require(READ)?;
     let (policy, version) = current(state.store.as_ref()).await?;
-    let mut body = policy.configuration_json(&id)?;
-    if id.eq_ignore_ascii_case("fido2") {
-        add_claim_warnings(&mut body, &policy);
-    }
-    Ok(with_etag(body, &version))
+    Ok(with_etag(configuration_body(&policy, &id)?, &version))
 }
 
-/// `PATCH …/authenticationMethodsPolicy`.
+/// A configuration as `GET` shows it: Graph's JSON, with the claim warnings for FIDO2.
+pub(super) fn configuration_body(
+    policy: &AuthenticationMethodsPolicy,
+    id: &str,
+) -> Result<Value, ApiError> {
+    let mut body = policy.configuration_json(id)?;
+    if id.eq_ignore_ascii_case("fido2") {
+        add_claim_warnings(&mut body, policy);
+    }
+    Ok(body)
+}
+
+/// `PATCH …/authenticationMethodsPolicy[?dryRun=true]`.
 pub(crate) async fn patch_root(
     caller: GraphCaller,
     State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     caller.require(WRITE)?;
-    patch(&caller, &state, &headers, &body, None).await
+    patch(&caller, &state, &headers, &params, &body, None).await
 }
 
-/// `PATCH …/authenticationMethodConfigurations/{id}`.
+/// `PATCH …/authenticationMethodConfigurations/{id}[?dryRun=true]`.
 pub(crate) async fn patch_configuration(
     caller: GraphCaller,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     caller.require(WRITE)?;
-    patch(&caller, &state, &headers, &body, Some(&id)).await
+    patch(&caller, &state, &headers, &params, &body, Some(&id)).await
 }
 
+/// A PATCH: checked and applied in memory, then saved with its audit entry (204),
+/// or, as a dry run, answered with its result and impact and not saved (200).
 async fn patch(
     caller: &GraphCaller,
     state: &AppState,
     headers: &HeaderMap,
+    params: &HashMap<String, String>,
     body: &Value,
     id: Option<&str>,
 ) -> Result<Response, ApiError> {
+    let dry_run = dry_run(params)?;
     let store = state.store.as_ref();
-    let (mut policy, version) = current(store).await?;
-    let expected = if_match(headers)?;
-    if let Some(etag) = &expected {
-        if etag != &version.etag && etag != "*" {
-            return Err(ApiError::PreconditionFailed {
-                message: format!(
-                    "The policy changed since you read it (your If-Match is \"{etag}\", the current ETag is \"{}\"). Read it again, reapply your change, and retry.",
-                    version.etag
-                ),
-            });
-        }
-    }
-    let known = existing_groups(store, body).await?;
+    let (before, version) = current(store).await?;
+    let expected = fresh_if_match(headers, &version)?;
     let now = state.clock.now();
-    let before = policy.to_graph_json();
-    {
-        // The context borrows closures that are not Send; it must not live across an await.
-        let group_exists = |g: &GroupId| known.iter().any(|k| k == g.as_str());
-        let new_id = new_profile_id;
-        let ctx = PatchContext::new(&group_exists, &new_id, policy_time(now));
-        match id {
-            Some(id) => policy.patch_configuration(id, body, &ctx)?,
-            None => policy.apply_patch(body, &ctx)?,
-        }
+    let after = patched(store, &before, body, id, now).await?;
+    if dry_run {
+        let configuration = match id {
+            Some(id) => configuration_body(&after, id)?,
+            None => root_body(&after),
+        };
+        let impact = dry_run_impact(state, before.fido2(), after.fido2()).await?;
+        let body = json!({"dryRun": true, "configuration": configuration, "impact": impact});
+        // The ETag the change was weighed against: send it as If-Match to apply exactly this.
+        return Ok(with_etag(body, &version));
     }
-    let after = policy.to_graph_json();
+    let before = before.to_graph_json();
+    let after = after.to_graph_json();
     let target_name = id.unwrap_or("authenticationMethodsPolicy");
     let audit = Audit::new(
-        "Authentication Methods Policy Update",
+        UPDATE_ACTIVITY,
         "Policy",
         "Authentication Methods",
         "Update",
@@ -150,20 +167,90 @@ async fn patch(
         after.to_string(),
     ))
     .at(now)?;
+    save(store, expected.as_deref(), &version, &after, caller, &audit).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `?dryRun=true|false` (the name in any case); absent is `false`.
+fn dry_run(params: &HashMap<String, String>) -> Result<bool, ApiError> {
+    let Some((_, value)) = params
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("dryRun"))
+    else {
+        return Ok(false);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::bad_request(
+            "Request_BadRequest",
+            format!("dryRun is `{value}`, but it must be true or false; send ?dryRun=true to see a change's result and impact without saving it"),
+        )),
+    }
+}
+
+/// `before` with a client's PATCH of the root (`id` is `None`) or of one configuration applied.
+async fn patched(
+    store: &dyn Store,
+    before: &AuthenticationMethodsPolicy,
+    body: &Value,
+    id: Option<&str>,
+    now: Timestamp,
+) -> Result<AuthenticationMethodsPolicy, ApiError> {
+    let known = existing_groups(store, body).await?;
+    let mut policy = before.clone();
+    // The context borrows closures that are not Send; it must not live across an await.
+    let group_exists = |g: &GroupId| known.iter().any(|k| k == g.as_str());
+    let new_id = new_profile_id;
+    let ctx = PatchContext::new(&group_exists, &new_id, policy_time(now));
+    match id {
+        Some(id) => policy.patch_configuration(id, body, &ctx)?,
+        None => policy.apply_patch(body, &ctx)?,
+    }
+    Ok(policy)
+}
+
+/// The client's `If-Match`, refused with 412 unless it is `*` or the current version's ETag.
+pub(super) fn fresh_if_match(
+    headers: &HeaderMap,
+    version: &PolicyVersion,
+) -> Result<Option<String>, ApiError> {
+    let expected = if_match(headers)?;
+    if let Some(etag) = &expected {
+        if etag != &version.etag && etag != "*" {
+            return Err(ApiError::PreconditionFailed {
+                message: format!(
+                    "The policy changed since you read it (your If-Match is \"{etag}\", the current ETag is \"{}\"). Read it again, reapply your change, and retry.",
+                    version.etag
+                ),
+            });
+        }
+    }
+    Ok(expected)
+}
+
+/// Saves `document` as the version after `version`, with its audit entry, unless
+/// another change was saved since `version` was read (then 412).
+pub(super) async fn save(
+    store: &dyn Store,
+    expected: Option<&str>,
+    version: &PolicyVersion,
+    document: &Value,
+    caller: &GraphCaller,
+    audit: &AuditEntry,
+) -> Result<PolicyVersion, ApiError> {
     let etag_guard = expected
-        .as_deref()
         .filter(|e| *e != "*")
-        .or(Some(version.etag.as_str()));
+        .unwrap_or(version.etag.as_str());
     store
-        .save_policy(etag_guard, &after.to_string(), &describe(caller), &audit)
+        .save_policy(Some(etag_guard), &document.to_string(), &describe(caller), audit)
         .await
         .map_err(|e| match e {
             keybound_store::StoreError::Conflict { .. } => ApiError::PreconditionFailed {
                 message: "Another change to the policy was saved at the same moment; read it again and retry.".into(),
             },
             other => other.into(),
-        })?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+        })
 }
 
 /// The ETag a client sent in `If-Match`, without quotes.
@@ -183,7 +270,10 @@ fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// The group ids a PATCH body names in any `includeTargets`/`excludeTargets`, that exist.
-async fn existing_groups(store: &dyn Store, body: &Value) -> Result<Vec<String>, ApiError> {
+pub(super) async fn existing_groups(
+    store: &dyn Store,
+    body: &Value,
+) -> Result<Vec<String>, ApiError> {
     let mut named = Vec::new();
     collect_target_ids(body, &mut named);
     let mut existing = Vec::new();
@@ -198,7 +288,8 @@ async fn existing_groups(store: &dyn Store, body: &Value) -> Result<Vec<String>,
     Ok(existing)
 }
 
-fn collect_target_ids(value: &Value, out: &mut Vec<String>) {
+/// Every `id` in any `includeTargets`/`excludeTargets` under `value`.
+pub(super) fn collect_target_ids(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
@@ -230,8 +321,15 @@ fn describe(caller: &GraphCaller) -> String {
     caller.describe()
 }
 
+/// The root policy as `GET` shows it: Graph's JSON, with the claim warnings on FIDO2.
+fn root_body(policy: &AuthenticationMethodsPolicy) -> Value {
+    let mut body = policy.to_graph_json();
+    annotate(&mut body, policy);
+    body
+}
+
 /// Adds Keybound's honesty notes to the root document's FIDO2 configuration.
-fn annotate(body: &mut Value, policy: &AuthenticationMethodsPolicy, _state: &AppState) {
+fn annotate(body: &mut Value, policy: &AuthenticationMethodsPolicy) {
     if let Some(configs) = body
         .get_mut("authenticationMethodConfigurations")
         .and_then(Value::as_array_mut)
@@ -259,4 +357,133 @@ fn add_claim_warnings(body: &mut Value, policy: &AuthenticationMethodsPolicy) {
     if let Some(map) = body.as_object_mut() {
         map.insert("keybound.unattestedClaims".into(), Value::Array(warnings));
     }
+}
+
+// --- Dry runs ---------------------------------------------------------------------
+
+/// A passkey holder, as a dry run weighs them.
+struct Holder {
+    user: User,
+    /// Holds the Global Administrator role and may sign in.
+    global_administrator: bool,
+    groups: Vec<GroupId>,
+    passkeys: Vec<Passkey>,
+}
+
+/// `impact` of a dry run: the passkeys the FIDO2 change would stop from
+/// signing in, and whether it would lock out every Global Administrator.
+async fn dry_run_impact(
+    state: &AppState,
+    before: &Fido2Configuration,
+    after: &Fido2Configuration,
+) -> Result<Value, ApiError> {
+    // A change that leaves FIDO2 as it is stops no passkey; skip reading the directory.
+    let holders = if before == after {
+        Vec::new()
+    } else {
+        holders(state.store.as_ref()).await?
+    };
+    let catalog = state.catalog();
+    Ok(impact_json(before, after, &holders, &catalog))
+}
+
+/// Every user with a passkey, with their groups and whether they are an enabled Global Administrator.
+async fn holders(store: &dyn Store) -> Result<Vec<Holder>, ApiError> {
+    let administrators = store
+        .users_with_role(DirectoryRole::GlobalAdministrator)
+        .await?;
+    let mut holders = Vec::new();
+    let mut query = ListQuery {
+        top: 999,
+        ..ListQuery::default()
+    };
+    loop {
+        let page = store.list_users(&query).await?;
+        for user in page.items {
+            let passkeys = store.list_passkeys(&user.id).await?;
+            if passkeys.is_empty() {
+                continue;
+            }
+            let groups = super::methods::policy_groups(store, &user).await?;
+            // A disabled administrator cannot sign in to undo a change, so does not count as one.
+            let global_administrator = user.account_enabled && administrators.contains(&user.id);
+            holders.push(Holder {
+                user,
+                global_administrator,
+                groups,
+                passkeys,
+            });
+        }
+        match page.next_skip_token {
+            Some(token) => query.skip_token = Some(token),
+            None => return Ok(holders),
+        }
+    }
+}
+
+/// What the policy decides with about a stored passkey.
+fn facts(passkey: &Passkey) -> CredentialFacts {
+    CredentialFacts {
+        aaguid: passkey.aaguid,
+        backup_eligible: passkey.backup_eligible,
+        attestation: match passkey.attestation_level {
+            AttestationLevel::Attested => Attestation::Attested { trusted: true },
+            AttestationLevel::NotAttested => Attestation::NotAttested,
+        },
+    }
+}
+
+/// The `impact` object of a dry run.
+fn impact_json(
+    before: &Fido2Configuration,
+    after: &Fido2Configuration,
+    holders: &[Holder],
+    catalog: &Catalog,
+) -> Value {
+    let passkeys: Vec<(&Holder, &Passkey)> = holders
+        .iter()
+        .flat_map(|h| h.passkeys.iter().map(move |p| (h, p)))
+        .collect();
+    let impact = keybound_policy::impact(
+        before,
+        after,
+        passkeys.iter().map(|(holder, passkey)| {
+            (
+                UserRef::new(holder.user.id.as_str(), holder.global_administrator),
+                holder.groups.as_slice(),
+                facts(passkey),
+            )
+        }),
+        catalog,
+    );
+    // `lost` keeps the order given; a user's passkeys with the same facts are
+    // decided alike, so walking both lists in step pairs each loss with its passkey.
+    let mut lost = impact.lost().iter().peekable();
+    let mut listed = Vec::new();
+    for (holder, passkey) in &passkeys {
+        let Some(next) = lost.peek() else {
+            break;
+        };
+        if next.user().id() != holder.user.id.as_str() || *next.credential() != facts(passkey) {
+            continue;
+        }
+        let denial = next.denial();
+        listed.push(json!({
+            "userId": holder.user.id.as_str(),
+            "userPrincipalName": holder.user.user_principal_name,
+            "passkeyId": passkey.id.as_str(),
+            "displayName": passkey.display_name,
+            "aaGuid": passkey.aaguid.to_string(),
+            "provider": denial.provider(),
+            "reason": denial.message(),
+            "code": denial.code(),
+        }));
+        lost.next();
+    }
+    let locked_out = impact.locks_out_all_administrators();
+    json!({
+        "passkeysThatWouldStopWorking": listed,
+        "locksOutAllGlobalAdministrators": locked_out,
+        "warning": locked_out.then_some(LOCKOUT_WARNING),
+    })
 }
