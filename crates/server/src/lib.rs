@@ -8,6 +8,7 @@
 //! entry in one store transaction.
 
 mod api;
+pub mod attestation_trust;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod error;
 pub(crate) mod graph;
 mod health;
+mod method_shapes;
 mod secrets;
 pub mod state;
 pub mod tap;
@@ -68,12 +70,18 @@ pub async fn state(
     )
     .map_err(ApiError::internal)?;
     let tokens = TokenKeys::load(store.as_ref(), config.public_url.as_str(), clock.now()).await?;
+    let mut catalog = Catalog::builtin();
+    if let Err(error) = attestation_trust::load_catalog(store.as_ref(), &mut catalog).await {
+        // Names are for display; a server without them still serves.
+        tracing::warn!(%error, "cannot name models from the stored FIDO metadata BLOB");
+    }
     Ok(AppState {
         store,
         clock,
         rp: Arc::new(rp),
         tokens: Arc::new(tokens),
-        catalog: Arc::new(RwLock::new(Catalog::builtin())),
+        catalog: Arc::new(RwLock::new(catalog)),
         config: Arc::new(config),
+        mds_roots: Arc::new(keybound_metadata::fido_mds_roots()),
     })
 }

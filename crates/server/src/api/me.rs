@@ -21,13 +21,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{
-    ceremony, display_name, memberships, policy, trust_anchors, webauthn_refusal, wire, ApiJson,
+    ceremony, display_name, memberships, policy, trust_anchors, webauthn_refusal, ApiJson,
 };
 use crate::audit::{new_guid, Audit, Target};
 use crate::auth::session::RECENT_MINUTES;
 use crate::auth::SignedInUser;
 use crate::clock;
 use crate::error::ApiError;
+use crate::method_shapes;
 use crate::secrets;
 use crate::state::AppState;
 
@@ -59,21 +60,25 @@ pub(super) async fn methods(
     let id = &user.user.id;
     let mut value = Vec::new();
     if let Some(password) = state.store.get_password(id).await? {
-        value.push(wire::password_method(&password));
+        value.push(method_shapes::password_method(&password));
     }
     for token in state.store.list_software_oath(id).await? {
-        value.push(wire::oath_method(&token));
+        value.push(method_shapes::oath_method(&token));
     }
     if let Some(pass) = state.store.get_tap(id).await? {
         let usable = policy(&state)
             .await?
             .temporary_access_pass()
             .is_usable_by(&memberships(&state, id).await?);
-        value.push(wire::tap_method(&pass, usable, now));
+        value.push(method_shapes::tap_method(&pass, None, usable, now));
     }
     let passkeys = state.store.list_passkeys(id).await?;
     let catalog = state.catalog();
-    value.extend(passkeys.iter().map(|p| wire::fido2_method(p, &catalog)));
+    value.extend(
+        passkeys
+            .iter()
+            .map(|p| method_shapes::fido2_method(p, &catalog)),
+    );
     Ok(Json(json!({ "value": value })))
 }
 
@@ -290,7 +295,7 @@ pub(super) async fn passkey_verify(
         })?;
     let body = {
         let catalog = state.catalog();
-        wire::fido2_method(&passkey, &catalog)
+        method_shapes::fido2_method(&passkey, &catalog)
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -349,7 +354,7 @@ pub(super) async fn rename_passkey(
         .await?;
     passkey.display_name = name;
     let catalog = state.catalog();
-    Ok(Json(wire::fido2_method(&passkey, &catalog)))
+    Ok(Json(method_shapes::fido2_method(&passkey, &catalog)))
 }
 
 /// `DELETE /api/me/passkeys/{id}`: deletes one of the person's passkeys; 204.

@@ -14,11 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use keybound_policy::AuthenticationMethodsPolicy;
 use keybound_store::{
-    MethodId, Passkey, PasskeyType, PasswordMethod, SoftwareOathMethod, Store, TapUsability,
-    TemporaryAccessPass, Timestamp, User,
+    MethodId, Passkey, PasskeyType, SoftwareOathMethod, Store, TemporaryAccessPass, Timestamp, User,
 };
-use keybound_webauthn::encoding;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::odata::{self, bad_request, GraphBase, Options};
 use super::policy;
@@ -26,14 +24,12 @@ use crate::audit::{Audit, Target};
 use crate::auth::scope::Scope;
 use crate::auth::GraphCaller;
 use crate::error::ApiError;
+use crate::method_shapes;
 use crate::state::AppState;
 use crate::tap::{self, TapRequest};
 
 const READ: &[Scope] = &[Scope::UserAuthenticationMethodReadAll];
 const WRITE: &[Scope] = &[Scope::UserAuthenticationMethodReadWriteAll];
-
-/// Graph's fixed id of a user's password method.
-pub(crate) const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
 const FIDO2_PROPERTIES: &[&str] = &[
     "id",
@@ -59,88 +55,6 @@ const PASSWORD_PROPERTIES: &[&str] = &["id", "password", "createdDateTime"];
 const OATH_PROPERTIES: &[&str] = &["id", "secretKey", "createdDateTime"];
 
 // --- Shapes ---------------------------------------------------------------------
-
-/// A passkey as `fido2AuthenticationMethod`.
-fn fido2_json(passkey: &Passkey, state: &AppState) -> Value {
-    let model = state
-        .catalog()
-        .get(passkey.aaguid)
-        .map(|p| p.name().to_owned());
-    json!({
-        "@odata.type": "#microsoft.graph.fido2AuthenticationMethod",
-        "id": passkey.id.as_str(),
-        "displayName": passkey.display_name,
-        "createdDateTime": passkey.created_at.to_rfc3339(),
-        "aaGuid": passkey.aaguid.to_string(),
-        "model": model,
-        "attestationCertificates": passkey
-            .attestation_certificates
-            .iter()
-            .map(|der| standard_base64(der))
-            .collect::<Vec<_>>(),
-        "attestationLevel": passkey.attestation_level.as_str(),
-        "passkeyType": passkey.passkey_type.as_str(),
-    })
-}
-
-/// A pass as `temporaryAccessPassAuthenticationMethod`; `code` only when just issued.
-fn tap_json(tap: &TemporaryAccessPass, code: Option<&str>, allowed: bool, now: Timestamp) -> Value {
-    let reason = if !allowed {
-        "disabledByPolicy"
-    } else {
-        match tap.usability(now) {
-            TapUsability::Usable => "enabledByPolicy",
-            TapUsability::NotYetValid => "notYetValid",
-            TapUsability::Expired => "expired",
-            TapUsability::OneTimeUsed => "oneTimeUsed",
-        }
-    };
-    json!({
-        "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
-        "id": tap.id.as_str(),
-        "temporaryAccessPass": code,
-        "createdDateTime": tap.created_at.to_rfc3339(),
-        "startDateTime": tap.start_at.to_rfc3339(),
-        "lifetimeInMinutes": tap.lifetime_minutes,
-        "isUsableOnce": tap.usable_once,
-        "isUsable": reason == "enabledByPolicy",
-        "methodUsabilityReason": reason,
-    })
-}
-
-fn password_json(password: &PasswordMethod) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
-        "id": PASSWORD_METHOD_ID,
-        "password": null,
-        "createdDateTime": password.created_at.to_rfc3339(),
-    })
-}
-
-fn oath_json(method: &SoftwareOathMethod) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod",
-        "id": method.id.as_str(),
-        "secretKey": null,
-        "createdDateTime": method.created_at.to_rfc3339(),
-    })
-}
-
-/// Standard base64 with padding, as Graph writes certificates.
-fn standard_base64(der: &[u8]) -> String {
-    let mut text: String = encoding::encode(der)
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            other => other,
-        })
-        .collect();
-    while text.len() % 4 != 0 {
-        text.push('=');
-    }
-    text
-}
 
 /// The user's groups, as the policy names them.
 pub(crate) async fn policy_groups(
@@ -218,18 +132,23 @@ pub(crate) async fn list_all(
     let user = odata::find_user(store, &id).await?;
     let mut items = Vec::new();
     if let Some(password) = store.get_password(&user.id).await? {
-        items.push(password_json(&password));
+        items.push(method_shapes::password_method(&password));
     }
     for passkey in store.list_passkeys(&user.id).await? {
-        items.push(fido2_json(&passkey, &state));
+        items.push(method_shapes::fido2_method(&passkey, &state.catalog()));
     }
     for oath in store.list_software_oath(&user.id).await? {
-        items.push(oath_json(&oath));
+        items.push(method_shapes::oath_method(&oath));
     }
     if let Some(tap) = store.get_tap(&user.id).await? {
         let (policy, _) = policy::current(store).await?;
         let allowed = tap_allowed(store, &policy, &user).await?;
-        items.push(tap_json(&tap, None, allowed, state.clock.now()));
+        items.push(method_shapes::tap_method(
+            &tap,
+            None,
+            allowed,
+            state.clock.now(),
+        ));
     }
     Ok(json_list(&base, &user, "methods", items))
 }
@@ -252,7 +171,7 @@ pub(crate) async fn list_fido2(
         .list_passkeys(&user.id)
         .await?
         .iter()
-        .map(|p| fido2_json(p, &state))
+        .map(|p| method_shapes::fido2_method(p, &state.catalog()))
         .collect();
     let items = select_all(
         &options,
@@ -286,7 +205,7 @@ pub(crate) async fn get_fido2(
     let user = odata::find_user(store, &id).await?;
     let passkey = find_passkey(store, &user, &method).await?;
     let item = options.select(
-        fido2_json(&passkey, &state),
+        method_shapes::fido2_method(&passkey, &state.catalog()),
         "fido2AuthenticationMethod",
         FIDO2_PROPERTIES,
     )?;
@@ -381,7 +300,7 @@ pub(crate) async fn create_tap(
     }
     let allowed = tap_allowed(store, &policy, &user).await?;
     let issued = tap::issue(store, &policy, &user, request, caller.initiator(), now).await?;
-    let item = tap_json(&issued.record, Some(&issued.code), allowed, now);
+    let item = method_shapes::tap_method(&issued.record, Some(&issued.code), allowed, now);
     let location = base.url(&format!(
         "/users/{}/authentication/temporaryAccessPassMethods/{}",
         user.id, issued.record.id
@@ -413,7 +332,12 @@ pub(crate) async fn list_tap(
     if let Some(tap) = store.get_tap(&user.id).await? {
         let (policy, _) = policy::current(store).await?;
         let allowed = tap_allowed(store, &policy, &user).await?;
-        items.push(tap_json(&tap, None, allowed, state.clock.now()));
+        items.push(method_shapes::tap_method(
+            &tap,
+            None,
+            allowed,
+            state.clock.now(),
+        ));
     }
     let items = select_all(
         &options,
@@ -454,7 +378,7 @@ pub(crate) async fn get_tap(
     let (policy, _) = policy::current(store).await?;
     let allowed = tap_allowed(store, &policy, &user).await?;
     let item = options.select(
-        tap_json(&tap, None, allowed, state.clock.now()),
+        method_shapes::tap_method(&tap, None, allowed, state.clock.now()),
         "temporaryAccessPassAuthenticationMethod",
         TAP_PROPERTIES,
     )?;
@@ -513,7 +437,7 @@ pub(crate) async fn list_passwords(
         .get_password(&user.id)
         .await?
         .iter()
-        .map(password_json)
+        .map(method_shapes::password_method)
         .collect();
     let items = select_all(
         &options,
@@ -539,10 +463,10 @@ pub(crate) async fn get_password(
     let password = store
         .get_password(&user.id)
         .await?
-        .filter(|_| method.eq_ignore_ascii_case(PASSWORD_METHOD_ID))
+        .filter(|_| method.eq_ignore_ascii_case(method_shapes::PASSWORD_METHOD_ID))
         .ok_or_else(|| method_not_found("password", &method, &user))?;
     let item = options.select(
-        password_json(&password),
+        method_shapes::password_method(&password),
         "passwordAuthenticationMethod",
         PASSWORD_PROPERTIES,
     )?;
@@ -567,7 +491,7 @@ pub(crate) async fn list_oath(
         .list_software_oath(&user.id)
         .await?
         .iter()
-        .map(oath_json)
+        .map(method_shapes::oath_method)
         .collect();
     let items = select_all(
         &options,
@@ -607,7 +531,7 @@ pub(crate) async fn get_oath(
     let user = odata::find_user(store, &id).await?;
     let oath = find_oath(store, &user, &method).await?;
     let item = options.select(
-        oath_json(&oath),
+        method_shapes::oath_method(&oath),
         "softwareOathAuthenticationMethod",
         OATH_PROPERTIES,
     )?;
@@ -630,17 +554,4 @@ pub(crate) async fn delete_oath(
         .delete_software_oath(&user.id, &oath.id, &audit)
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn certificates_are_standard_padded_base64() {
-        assert_eq!(standard_base64(&[0xfb, 0xff]), "+/8=");
-        assert_eq!(standard_base64(&[0xfb, 0xff, 0xbf]), "+/+/");
-        assert_eq!(standard_base64(&[1]), "AQ==");
-        assert_eq!(standard_base64(&[]), "");
-    }
 }
