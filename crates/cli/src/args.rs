@@ -140,6 +140,9 @@ pub(crate) enum Admin {
         after_help = "Example:\n  TOKEN=$(keybound admin token --scopes \"Policy.ReadWrite.AuthenticationMethod AuditLog.Read.All\")\n  curl -H \"Authorization: Bearer $TOKEN\" http://localhost:8080/v1.0/authenticationMethodsPolicy"
     )]
     Token(TokenArgs),
+    /// Attestation trust: FIDO metadata BLOBs and the organisation's attestation CAs.
+    #[command(subcommand)]
+    Attestation(Attestation),
 }
 
 /// Options of `admin tap`.
@@ -284,4 +287,63 @@ pub(crate) enum UserVerificationArg {
     Preferred,
     /// Not asked for; shown, not checked.
     Discouraged,
+}
+
+const LOAD_MDS_ABOUT: &str = "\
+Verify a FIDO Metadata Service (MDS3) BLOB and load it: the attestation roots of its models \
+become trust anchors (except for models it reports revoked or compromised), its status reports \
+say which models are compromised, and its model names are shown for passkeys.
+
+The BLOB must be signed by the FIDO Metadata Service's certificate (mds.fidoalliance.org) \
+under GlobalSign Root R46 (or, for BLOBs before August 2026, GlobalSign Root CA - R3), every \
+certificate of its chain valid now, its nextUpdate not passed, and its number newer than the \
+BLOB loaded. A running server uses it for the next registration; it shows the new model names \
+after a restart.";
+
+/// `keybound admin attestation …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Attestation {
+    /// Verify a FIDO MDS3 BLOB and load it.
+    #[command(
+        long_about = LOAD_MDS_ABOUT,
+        after_help = "Example:\n  curl -sSLo blob.jwt https://mds3.fidoalliance.org/\n  keybound admin attestation load-mds blob.jwt"
+    )]
+    LoadMds(LoadMdsArgs),
+    /// Add a certificate authority that issues the organisation's authenticators' attestation certificates.
+    #[command(
+        after_help = "Example:\n  keybound admin attestation add-ca contoso-authenticator-ca.pem"
+    )]
+    AddCa(AddCaArgs),
+    /// List the loaded FIDO metadata BLOBs and attestation certificate authorities, one per line.
+    List(ListArgs),
+}
+
+/// Options of `admin attestation load-mds`.
+#[derive(Debug, Args)]
+pub(crate) struct LoadMdsArgs {
+    /// Where the directory lives.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The BLOB as downloaded from https://mds3.fidoalliance.org/ (a JWT).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Options of `admin attestation add-ca`.
+#[derive(Debug, Args)]
+pub(crate) struct AddCaArgs {
+    /// Where the directory lives.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The CA certificate, PEM (one CERTIFICATE block).
+    #[arg(value_name = "PEMFILE")]
+    pub file: PathBuf,
+}
+
+/// Options of `admin attestation list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Where the directory lives.
+    #[command(flatten)]
+    pub server: ServerArgs,
 }

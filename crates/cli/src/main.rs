@@ -4,12 +4,13 @@
 //! exit status: 0 when every check passed, 1 when a check failed, 2 when the
 //! options or the input could not be used. The commands return values.
 //!
-//! Commands: `keybound serve` (the identity server), `keybound admin tap|token`
-//! (operator commands on the same data), and `keybound inspect
+//! Commands: `keybound serve` (the identity server), `keybound admin
+//! tap|token|attestation` (operator commands on the same data), and `keybound inspect
 //! registration|authentication`, which verifies a captured WebAuthn response
 //! and explains every check.
 
 mod args;
+mod attestation;
 mod error;
 mod inspect;
 mod partial;
@@ -73,6 +74,7 @@ fn run(cli: Cli) -> Result<(String, bool), Error> {
         Command::Serve(args) => Ok((server::serve(args)?, true)),
         Command::Admin(Admin::Tap(args)) => Ok((server::admin_tap(args)?, true)),
         Command::Admin(Admin::Token(args)) => Ok((server::admin_token(args)?, true)),
+        Command::Admin(Admin::Attestation(command)) => Ok((attestation::run(command)?, true)),
         Command::Inspect(command) => {
             let inspection = inspect::run(command)?;
             let output = if inspection.json {

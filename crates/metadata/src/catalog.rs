@@ -7,6 +7,7 @@ use keybound_webauthn::Aaguid;
 
 use crate::community_list;
 use crate::error::Error;
+use crate::mds::MdsBlob;
 
 /// The AAGUID of Keybound's own device-bound authenticator (`keybound authenticator`).
 ///
@@ -46,14 +47,17 @@ pub enum Source {
     BuiltIn,
     /// Loaded from the community passkey-provider AAGUID list.
     CommunityList,
+    /// A FIDO Metadata Service BLOB's metadata statement (its `description`).
+    Mds,
 }
 
 impl Source {
-    /// A short name for reports: `built-in` or `community list`.
+    /// A short name for reports: `built-in`, `community list` or `FIDO metadata`.
     pub const fn name(self) -> &'static str {
         match self {
             Source::BuiltIn => "built-in",
             Source::CommunityList => "community list",
+            Source::Mds => "FIDO metadata",
         }
     }
 }
@@ -148,6 +152,38 @@ impl Catalog {
             loaded += 1;
         }
         Ok(loaded)
+    }
+
+    /// Names the models of a verified FIDO MDS3 BLOB that the catalog lacks,
+    /// from their metadata statements' `description`.
+    ///
+    /// Built-in and community-list entries stay: their names are the ones
+    /// people know (MDS names models, such as "YubiKey 5 Series with NFC",
+    /// where the list names providers). Entries an earlier BLOB added are
+    /// replaced, so a renamed model is renamed here too. MDS icons are
+    /// usually PNG, and the catalog keeps SVG only, so none are taken.
+    /// Returns how many entries were added or replaced.
+    pub fn load_mds(&mut self, blob: &MdsBlob) -> usize {
+        let mut loaded = 0;
+        for entry in blob.entries() {
+            let (Some(aaguid), Some(name)) = (entry.aaguid(), entry.description()) else {
+                continue;
+            };
+            if aaguid.is_zero() {
+                continue;
+            }
+            let keep = self
+                .entries
+                .get(&aaguid)
+                .is_some_and(|existing| existing.source != Source::Mds);
+            if keep {
+                continue;
+            }
+            let provider = Provider::new(name.to_owned(), None, None, Source::Mds);
+            self.entries.insert(aaguid, provider);
+            loaded += 1;
+        }
+        loaded
     }
 
     /// The provider an AAGUID names, if the catalog knows it.

@@ -26,6 +26,10 @@
 //! `{roleDefinitionId}_{principalId}`. Removing, deleting or disabling the last
 //! enabled Global Administrator is refused (409 `lastGlobalAdministrator`).
 //!
+//! Keybound extension: attestation trust under `keybound/attestation/…`
+//! (FIDO MDS3 BLOBs and organisation CAs; see [`attestation`]), read with
+//! Policy.Read.All, changed with Policy.ReadWrite.AuthenticationMethod.
+//!
 //! Keybound extensions to the policy (scopes as the policy's row above;
 //! `docs/graph-api.md` has the shapes): `PATCH …?dryRun=true` answers 200 with
 //! the resulting policy or configuration and the passkeys the change would
@@ -35,6 +39,7 @@
 //! version with that configuration as it was in version `n` (honouring
 //! `If-Match`).
 
+mod attestation;
 mod audit;
 mod filter;
 mod groups;
@@ -176,6 +181,8 @@ pub fn router() -> Router<AppState> {
                 "/reports/authenticationMethods/userRegistrationDetails/{id}",
                 get(reports::get),
             )
+            // Attestation trust (Keybound extension).
+            .merge(attestation::routes())
             .fallback(unknown_path)
     };
     Router::new()
