@@ -20,9 +20,8 @@ use keybound_webauthn::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{
-    ceremony, display_name, memberships, policy, trust_anchors, webauthn_refusal, ApiJson,
-};
+use super::{ceremony, display_name, memberships, policy, webauthn_refusal, ApiJson};
+use crate::attestation_trust::AttestationTrust;
 use crate::audit::{new_guid, Audit, Target};
 use crate::auth::session::RECENT_MINUTES;
 use crate::auth::SignedInUser;
@@ -193,9 +192,15 @@ pub(super) async fn passkey_verify(
         ));
     }
     let now = state.clock.now();
-    let anchors = trust_anchors(&state).await?;
+    // FIDO metadata roots and the organisation's CAs; models reported compromised are left out.
+    let trust = AttestationTrust::load(state.store.as_ref(), now).await?;
     let verified = response
-        .verify(&state.rp, pending.state, &anchors, clock::system_time(now))
+        .verify(
+            &state.rp,
+            pending.state,
+            trust.anchors(),
+            clock::system_time(now),
+        )
         .map_err(webauthn_refusal)?;
     if verified.discoverable() == Some(false) {
         return Err(ApiError::bad_request(
@@ -238,6 +243,17 @@ pub(super) async fn passkey_verify(
         }
         .at(now)
     };
+    // A model FIDO metadata reports compromised is refused whether or not its attestation is trusted.
+    if let Some(refusal) = trust
+        .mds_status(aaguid)
+        .and_then(|status| status.refusal(aaguid))
+    {
+        state
+            .store
+            .append_audit(&audit(Some(&refusal.to_string()))?)
+            .await?;
+        return Err(refusal);
+    }
     let policy = policy(&state).await?;
     let groups = memberships(&state, &user.user.id).await?;
     let (decision, provider) = {

@@ -43,7 +43,6 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use keybound_policy::{AuthenticationMethodsPolicy, GroupId};
 use keybound_store::UserId;
-use keybound_webauthn::TrustAnchors;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -119,17 +118,6 @@ async fn memberships(state: &AppState, user: &UserId) -> Result<Vec<GroupId>, Ap
         .iter()
         .filter_map(|group| group.id.as_str().parse().ok())
         .collect())
-}
-
-/// The attestation trust anchors the directory holds (FIDO MDS roots, the organisation's CA).
-async fn trust_anchors(state: &AppState) -> Result<TrustAnchors, ApiError> {
-    let mut anchors = TrustAnchors::new();
-    for anchor in state.store.list_trust_anchors().await? {
-        if let Err(error) = anchors.add_der(anchor.der) {
-            tracing::warn!(id = %anchor.id, %error, "skipping an unusable trust anchor");
-        }
-    }
-    Ok(anchors)
 }
 
 /// A refused ceremony: the engine's stable code and sentence, as a 400.
