@@ -5,6 +5,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ::time::{Date, Month};
+
 use crate::error::Error;
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (`t` and `z` in lower case too).
@@ -59,12 +61,15 @@ pub(crate) fn parse_utc(text: &str) -> Result<SystemTime, Error> {
         _ => return Err(fail("it does not end in Z; give the time in UTC")),
     }
 
-    if !(1..=12).contains(&month) {
-        return Err(fail("the month is not 01 to 12"));
-    }
-    if day == 0 || day > days_in_month(year, month) {
-        return Err(fail("the day does not exist in that month"));
-    }
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|month| Month::try_from(month).ok())
+        .ok_or_else(|| fail("the month is not 01 to 12"))?;
+    let date = i32::try_from(year)
+        .ok()
+        .zip(u8::try_from(day).ok())
+        .and_then(|(year, day)| Date::from_calendar_date(year, month, day).ok())
+        .ok_or_else(|| fail("the day does not exist in that month"))?;
     if hour > 23 {
         return Err(fail("the hour is not 00 to 23"));
     }
@@ -78,7 +83,7 @@ pub(crate) fn parse_utc(text: &str) -> Result<SystemTime, Error> {
         return Err(fail("the second is not 00 to 59"));
     }
 
-    let seconds = days_from_civil(i64::from(year), month, day) * 86_400
+    let seconds = date.midnight().assume_utc().unix_timestamp()
         + i64::from(hour * 3600 + minute * 60 + second);
     let time = if seconds >= 0 {
         UNIX_EPOCH.checked_add(Duration::from_secs(seconds.unsigned_abs()))
@@ -87,31 +92,6 @@ pub(crate) fn parse_utc(text: &str) -> Result<SystemTime, Error> {
     };
     time.and_then(|t| t.checked_add(Duration::from_nanos(u64::from(nanos))))
         .ok_or_else(|| fail("it is outside the range this system can represent"))
-}
-
-fn is_leap_year(year: u32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year =
-        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

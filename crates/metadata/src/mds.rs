@@ -37,6 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use keybound_webauthn::{encoding, Aaguid, ChainTrust, TrustAnchors};
 use serde::Deserialize;
+use time::{Date, Month, OffsetDateTime};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 /// The FIDO MDS3 roots, each with a note naming where it came from.
@@ -206,11 +207,12 @@ impl MdsDate {
             part.parse().ok()
         };
         let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return None;
-        }
+        let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+        let date =
+            Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
+                .ok()?;
         Some(MdsDate {
-            days: days_from_civil(year, month, day),
+            days: (date - OffsetDateTime::UNIX_EPOCH.date()).whole_days(),
         })
     }
 
@@ -242,47 +244,18 @@ impl MdsDate {
 
 impl fmt::Display for MdsDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (year, month, day) = civil_from_days(self.days);
-        write!(f, "{year:04}-{month:02}-{day:02}")
+        // Held to the years `time` can name (-9999 to 9999).
+        let date = OffsetDateTime::UNIX_EPOCH
+            .saturating_add(time::Duration::seconds(self.unix_seconds()))
+            .date();
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
     }
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// An authenticator's status in a status report (MDS §3.1.4, `AuthenticatorStatus`).

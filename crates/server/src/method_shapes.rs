@@ -92,7 +92,7 @@ pub(crate) fn standard_base64(der: &[u8]) -> String {
             other => other,
         })
         .collect();
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push('=');
     }
     text

@@ -18,6 +18,8 @@ use keybound_webauthn::{
     RelyingParty, RpId, SignCount, StoredCredential, TrustAnchors, UserVerification,
 };
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 fn data_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/webauthn-vectors");
@@ -35,29 +37,11 @@ fn read(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|+00:00)`.
+/// Parses an RFC 3339 time (the vectors' are UTC), to the millisecond.
 fn rfc3339(text: &str) -> SystemTime {
-    let n = |range: std::ops::Range<usize>| text[range].parse::<i64>().unwrap();
-    let (y, m, d, hh, mm, ss) = (n(0..4), n(5..7), n(8..10), n(11..13), n(14..16), n(17..19));
-    // Days from civil date (Howard Hinnant's algorithm).
-    let y_adj = if m <= 2 { y - 1 } else { y };
-    let era = y_adj.div_euclid(400);
-    let yoe = y_adj - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
-    let millis = text
-        .get(19..)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .map(|frac| {
-            frac.chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-        })
-        .map(|digits| format!("{digits:0<3}")[..3].parse::<u64>().unwrap())
-        .unwrap_or(0);
-    UNIX_EPOCH + Duration::from_secs(secs as u64) + Duration::from_millis(millis)
+    let time = OffsetDateTime::parse(text, &Rfc3339).unwrap();
+    let millis = time.unix_timestamp_nanos() / 1_000_000;
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap())
 }
 
 fn hex(text: &str) -> Vec<u8> {
